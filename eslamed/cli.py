@@ -1,0 +1,74 @@
+"""The `eslamed` command. Every subcommand reads the same configuration as the server."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from eslamed.config import ConfigError, Settings, load_settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        sys.stderr.write(f"eslamed: configuration error: {exc}\n")
+        raise SystemExit(2) from exc
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _settings()
+    argv = [
+        "gunicorn",
+        "-c",
+        str(REPO_ROOT / "gunicorn.conf.py"),
+        "--bind",
+        args.bind,
+        "--workers",
+        str(args.workers),
+    ]
+    command = [sys.executable, "-m", *argv, "eslamed.wsgi:app"]
+    os.execvp(sys.executable, command)  # noqa: S606 - this process becomes gunicorn
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from eslamed.store import Store, StoreUnavailable
+
+    settings = _settings()
+    store = Store(settings.clickhouse, timeout_s=max(settings.clickhouse_timeout_s, 10.0))
+    try:
+        for statement in store.migrate():
+            print(f"ok  {statement}")
+    except StoreUnavailable as exc:
+        sys.stderr.write(f"eslamed migrate: {exc}\n")
+        return 1
+    print(f"schema applied to database {settings.clickhouse.database}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eslamed", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the site, API and admin under gunicorn")
+    serve.add_argument("--bind", default=os.environ.get("ESLAMED_BIND", "127.0.0.1:8000"))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("ESLAMED_WORKERS", "2")))
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="create the database and tables (idempotent)")
+    migrate.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

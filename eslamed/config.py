@@ -1,0 +1,196 @@
+"""The one place where configuration is read.
+
+Every value comes from the environment (optionally seeded from a `.env` file). A bad or
+missing value raises `ConfigError` naming the variable, so the server refuses to start
+with one clear line instead of failing later on a request.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import maxminddb
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or invalid; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class ClickHouseTarget:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    clickhouse: ClickHouseTarget
+    admin_secret: str
+    geoip_city_db: Path
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    spool_dir: Path
+    data_dir: Path
+    site_origins: tuple[str, ...]
+    production: bool = False
+    flush_interval_s: float = 1.0
+    flush_batch_size: int = 1000
+    ring_capacity_bytes: int = 8 * 1024 * 1024
+    spill_segment_bytes: int = 8 * 1024 * 1024
+    spill_max_bytes: int = 1024 * 1024 * 1024
+    clickhouse_timeout_s: float = 2.0
+    track_rate_limit: str = "600/minute"
+    lead_rate_limit: str = "5/minute"
+    admin_allowed_ips: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    admin_fail_limit: str = "20/minute"
+    site_dist: Path = Path("site/dist")
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def spill_dir(self) -> Path:
+        return self.data_dir / "spill"
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.data_dir / "journal"
+
+    @property
+    def locks_dir(self) -> Path:
+        return self.spool_dir / "locks"
+
+    @property
+    def metrics_dir(self) -> Path:
+        return self.spool_dir / "metrics"
+
+    @property
+    def ratelimit_file(self) -> Path:
+        return self.spool_dir / "ratelimit.bin"
+
+    def get(self, name: str, default: str = "") -> str:
+        """Optional integration settings (Telegram, WhatsApp, Google Ads…) that other modules read."""
+        return self.extra.get(name, default)
+
+
+OPTIONAL_PREFIXES = (
+    "TELEGRAM_",
+    "WHATSAPP_",
+    "VAPID_",
+    "WEBPUSH_",
+    "GOOGLE_ADS_",
+    "DATAMANAGER_",
+    "BACKUP_",
+    "S3_",
+)
+
+
+def parse_clickhouse_url(url: str) -> ClickHouseTarget:
+    parsed = urlparse(url)
+    if parsed.scheme != "clickhouse" or not parsed.hostname:
+        raise ConfigError("CLICKHOUSE_URL must look like clickhouse://user:password@host:9000/database")
+    database = parsed.path.lstrip("/") or "eslamed"
+    if not database.replace("_", "").isalnum():
+        raise ConfigError(f"CLICKHOUSE_URL database name {database!r} must be letters, digits and _")
+    return ClickHouseTarget(
+        host=parsed.hostname,
+        port=parsed.port or 9000,
+        user=unquote(parsed.username or "default"),
+        password=unquote(parsed.password or ""),
+        database=database,
+    )
+
+
+def parse_cidrs(name: str, raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    nets = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        try:
+            nets.append(ipaddress.ip_network(part, strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {part!r} is not a CIDR or IP address") from exc
+    return tuple(nets)
+
+
+def check_geoip_db(path: Path) -> None:
+    """Open and probe the database once so a broken file stops the server at start, not per request."""
+    if not path.is_file():
+        raise ConfigError(f"GEOIP_CITY_DB: file not found: {path}")
+    try:
+        with maxminddb.open_database(str(path), maxminddb.MODE_MMAP) as reader:
+            reader.get("81.2.69.142")
+            reader.get("2001:db8::1")
+    except Exception as exc:
+        raise ConfigError(f"GEOIP_CITY_DB: {path} is not a readable MaxMind database ({exc})") from exc
+
+
+def _number(env: dict[str, str], name: str, default: float, cast: type) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = cast(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {raw!r} is not a number") from exc
+    if value <= 0:
+        raise ConfigError(f"{name}: must be greater than zero")
+    return value
+
+
+def _required(env: dict[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is required but not set")
+    return value
+
+
+def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+    """Build settings from the environment; `.env` only fills variables the environment lacks."""
+    values: dict[str, str] = {}
+    if env is None:
+        if dotenv is not None and dotenv.is_file():
+            from dotenv import dotenv_values
+
+            values.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        values.update(os.environ)
+    else:
+        values.update(env)
+
+    production = values.get("ESLAMED_ENV", "development") == "production"
+    admin_secret = _required(values, "ADMIN_SECRET")
+    if production and len(admin_secret) < 24:
+        raise ConfigError("ADMIN_SECRET must be at least 24 characters in production")
+
+    geoip = Path(_required(values, "GEOIP_CITY_DB"))
+    check_geoip_db(geoip)
+
+    origins = tuple(o.strip().rstrip("/") for o in values.get("SITE_ORIGINS", "").split(",") if o.strip())
+    for origin in origins:
+        if urlparse(origin).scheme not in ("http", "https"):
+            raise ConfigError(f"SITE_ORIGINS: {origin!r} must start with http:// or https://")
+
+    return Settings(
+        clickhouse=parse_clickhouse_url(_required(values, "CLICKHOUSE_URL")),
+        admin_secret=admin_secret,
+        geoip_city_db=geoip,
+        trusted_proxies=parse_cidrs("TRUSTED_PROXIES", values.get("TRUSTED_PROXIES", "")),
+        spool_dir=Path(values.get("SPOOL_DIR") or "/dev/shm/eslamed"),  # noqa: S108 - shared memory by design
+        data_dir=Path(values.get("DATA_DIR") or "var"),
+        site_origins=origins,
+        production=production,
+        flush_interval_s=_number(values, "FLUSH_INTERVAL_S", 1.0, float),
+        flush_batch_size=int(_number(values, "FLUSH_BATCH_SIZE", 1000, int)),
+        ring_capacity_bytes=int(_number(values, "RING_CAPACITY_BYTES", 8 * 1024 * 1024, int)),
+        spill_segment_bytes=int(_number(values, "SPILL_SEGMENT_BYTES", 8 * 1024 * 1024, int)),
+        spill_max_bytes=int(_number(values, "SPILL_MAX_BYTES", 1024 * 1024 * 1024, int)),
+        clickhouse_timeout_s=_number(values, "CLICKHOUSE_TIMEOUT_S", 2.0, float),
+        track_rate_limit=values.get("TRACK_RATE_LIMIT") or "600/minute",
+        lead_rate_limit=values.get("LEAD_RATE_LIMIT") or "5/minute",
+        admin_allowed_ips=parse_cidrs("ADMIN_ALLOWED_IPS", values.get("ADMIN_ALLOWED_IPS", "")),
+        admin_fail_limit=values.get("ADMIN_FAIL_LIMIT") or "20/minute",
+        site_dist=Path(values.get("SITE_DIST") or "site/dist"),
+        extra={k: v for k, v in values.items() if k.startswith(OPTIONAL_PREFIXES)},
+    )

@@ -1,0 +1,1 @@
+"""Local stand-ins for production services, for the run command and the tests."""

@@ -1,0 +1,45 @@
+"""/healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from eslamed import metrics
+
+READY_FILL_LIMIT = 0.9
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process answers; says nothing about ClickHouse (that is /readyz)."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    runtime = current_app.extensions["eslamed"]
+    clickhouse = runtime.store.ping()
+    buffer = runtime.buffer
+    fill = buffer.slot.fill_ratio() if buffer else 0.0
+    spill = buffer.spill.pending_bytes() if buffer else 0
+    ring_ok = (
+        buffer is not None and fill < READY_FILL_LIMIT and spill < runtime.settings.spill_max_bytes * 0.9
+    )
+    ready = clickhouse and ring_ok
+    body = {
+        "ready": ready,
+        "clickhouse": "up" if clickhouse else "down",
+        "ring_fill": round(fill, 4),
+        "spill_bytes": spill,
+    }
+    return jsonify(body), 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics_view() -> Response:
+    runtime = current_app.extensions["eslamed"]
+    if runtime.flusher is not None:
+        runtime.flusher.report()
+    return Response(metrics.render(), mimetype=metrics.CONTENT_TYPE)

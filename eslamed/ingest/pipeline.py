@@ -1,0 +1,109 @@
+"""Enrichment as a named list of small steps (after Plausible's `Ingestion.Event`).
+
+Each step takes a validated event and the request context and returns the event enriched,
+or a `Drop` carrying the reason. Reasons are counted in /metrics by the caller. Steps are
+plain functions: the tests call them without a server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from eslamed.ingest.geo import NOWHERE, GeoLookup
+from eslamed.ingest.source import classify_source, referrer_host
+from eslamed.ingest.useragent import classify
+
+MAX_FUTURE_SKEW_S = 60
+MAX_PAST_AGE_S = 72 * 3600
+
+Event = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Drop:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Context:
+    client_ip: str
+    user_agent: str
+    received_at: float
+    geo: GeoLookup | None
+    own_hosts: frozenset[str] = frozenset()
+
+
+Step = Callable[[Event, Context], "Event | Drop"]
+
+
+def drop_bots(event: Event, ctx: Context) -> Event | Drop:
+    agent = classify(ctx.user_agent)
+    if agent.is_bot:
+        return Drop("bot")
+    event["device"], event["browser"], event["os"] = agent.device, agent.browser, agent.os
+    return event
+
+
+def clamp_timestamp(event: Event, ctx: Context) -> Event | Drop:
+    """Trust the browser's clock only within bounds; a skewed clock gets server time."""
+    now = ctx.received_at
+    ts = event.get("ts")
+    seconds = ts / 1000.0 if ts is not None else now
+    if seconds > now + MAX_FUTURE_SKEW_S or seconds < now - MAX_PAST_AGE_S:
+        seconds = now
+    event["ts"] = int(seconds)
+    event["received_at"] = int(now)
+    return event
+
+
+def geolocate(event: Event, ctx: Context) -> Event | Drop:
+    place = ctx.geo.lookup(ctx.client_ip) if ctx.geo is not None else NOWHERE
+    event["country"], event["subdivision"], event["city"] = place.country, place.subdivision, place.city
+    return event
+
+
+def page(event: Event, ctx: Context) -> Event | Drop:
+    parts = urlsplit(event["url"])
+    event["path"] = parts.path or "/"
+    event["variant"] = event["props"].get("variant", "")
+    return event
+
+
+def classify_traffic(event: Event, ctx: Context) -> Event | Drop:
+    host = referrer_host(event["ref"])
+    event["ref_host"] = host
+    has_click = bool(event["gclid"] or event["gbraid"] or event["wbraid"])
+    event["source"] = classify_source(
+        has_click, event["utm_medium"], event["utm_source"], host, ctx.own_hosts
+    )
+    return event
+
+
+PIPELINE: tuple[tuple[str, Step], ...] = (
+    ("drop_bots", drop_bots),
+    ("clamp_timestamp", clamp_timestamp),
+    ("geolocate", geolocate),
+    ("page", page),
+    ("classify_traffic", classify_traffic),
+)
+
+
+def run(event: Event, ctx: Context, steps: tuple[tuple[str, Step], ...] = PIPELINE) -> Event | Drop:
+    for _name, step in steps:
+        result = step(event, ctx)
+        if isinstance(result, Drop):
+            return result
+        event = result
+    return event
+
+
+def make_context(
+    client_ip: str, user_agent: str, geo: GeoLookup | None, own_hosts: frozenset[str]
+) -> Context:
+    return Context(
+        client_ip=client_ip, user_agent=user_agent, received_at=time.time(), geo=geo, own_hosts=own_hosts
+    )

@@ -1,0 +1,48 @@
+"""Device, browser and OS from the User-Agent, plus the bot verdict.
+
+ua-parser's regexes cost far more than the rest of the pipeline, and a site's visitors
+share a few hundred distinct UA strings, so results are cached per string.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ua_parser import parse
+
+BOT_PATTERN = re.compile(
+    r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|mediapartners|adsbot|bingpreview|"
+    r"python-requests|python-urllib|curl/|wget/|httpclient|go-http-client|java/|okhttp|"
+    r"headlesschrome|phantomjs|lighthouse|pingdom|uptimerobot|monitor",
+    re.IGNORECASE,
+)
+TABLET_PATTERN = re.compile(r"ipad|tablet|kindle|silk|(android(?!.*mobile))", re.IGNORECASE)
+MOBILE_PATTERN = re.compile(r"mobi|iphone|ipod|android.*mobile|windows phone", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Agent:
+    device: str
+    browser: str
+    os: str
+    is_bot: bool
+
+
+@lru_cache(maxsize=8192)
+def classify(user_agent: str) -> Agent:
+    if not user_agent or BOT_PATTERN.search(user_agent):
+        return Agent("bot", "", "", True)
+    result = parse(user_agent)
+    browser = result.user_agent.family if result.user_agent else "Other"
+    os_name = result.os.family if result.os else "Other"
+    if result.device and result.device.family == "Spider":
+        return Agent("bot", browser, os_name, True)
+    if TABLET_PATTERN.search(user_agent):
+        device = "tablet"
+    elif MOBILE_PATTERN.search(user_agent):
+        device = "mobile"
+    else:
+        device = "desktop"
+    return Agent(device, browser, os_name, False)

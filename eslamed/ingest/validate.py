@@ -1,0 +1,138 @@
+"""Validation of /api/track payloads: pure functions, no server needed to test them.
+
+Errors carry the offending field so the client (and whoever reads the logs) knows exactly
+what was wrong; a bad payload is answered 400 and never retried by tracking.js.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from typing import Any
+
+import orjson
+
+MAX_BODY_BYTES = 16 * 1024
+MAX_BATCH = 50
+MAX_PROPS = 20
+
+EVENT_TYPES = frozenset(
+    {"pageview", "click", "scroll", "error", "call_click", "whatsapp_click", "form_start", "custom"}
+)
+
+# field -> maximum length in characters
+STRING_FIELDS: dict[str, int] = {
+    "url": 2048,
+    "ref": 2048,
+    "title": 512,
+    "gclid": 512,
+    "gbraid": 512,
+    "wbraid": 512,
+    "utm_source": 256,
+    "utm_medium": 256,
+    "utm_campaign": 256,
+    "utm_term": 256,
+    "utm_content": 256,
+    "visitor_id": 64,
+    "session_id": 64,
+    "screen": 32,
+    "lang": 35,
+}
+
+
+class ValidationError(Exception):
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def as_json(self) -> dict[str, str]:
+        return {"error": self.message, "field": self.field}
+
+
+def parse_json(body: bytes) -> Any:
+    """Strict JSON: invalid UTF-8, NaN/Infinity and absurd nesting are rejected by orjson."""
+    if not body:
+        raise ValidationError("empty body", "")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError(f"malformed JSON: {exc.msg}", "") from exc
+
+
+def parse_uuid(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be a UUID string", field)
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise ValidationError(f"{field} is not a valid UUID", field) from exc
+
+
+def check_string(value: Any, field: str, max_len: int) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be a string", field)
+    if len(value) > max_len:
+        raise ValidationError(f"{field} is longer than {max_len} characters", field)
+    if "\x00" in value:
+        raise ValidationError(f"{field} contains a NUL character", field)
+    return value
+
+
+def _props(value: Any, field: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValidationError("props must be an object of short strings", field)
+    if len(value) > MAX_PROPS:
+        raise ValidationError(f"props has more than {MAX_PROPS} keys", field)
+    out = {}
+    for key, item in value.items():
+        check_string(key, f"{field}.key", 64)
+        if isinstance(item, bool) or not isinstance(item, str | int | float):
+            raise ValidationError("props values must be strings or numbers", f"{field}.{key}")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValidationError("props values must be finite", f"{field}.{key}")
+        out[key] = check_string(str(item), f"{field}.{key}", 256)
+    return out
+
+
+def validate_event(raw: Any, prefix: str = "") -> dict[str, Any]:
+    """One event, normalised: every known string field present (empty when absent)."""
+    if not isinstance(raw, dict):
+        raise ValidationError("event must be a JSON object", prefix.rstrip(".") or "")
+    kind = raw.get("type")
+    if kind is None:
+        raise ValidationError("type is required", f"{prefix}type")
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
+        raise ValidationError(
+            f"unknown type; expected one of {', '.join(sorted(EVENT_TYPES))}", f"{prefix}type"
+        )
+    event: dict[str, Any] = {"type": kind}
+    raw_id = raw.get("event_id")
+    event["event_id"] = str(uuid.uuid4()) if raw_id is None else parse_uuid(raw_id, f"{prefix}event_id")
+    for name, max_len in STRING_FIELDS.items():
+        value = raw.get(name)
+        event[name] = "" if value is None else check_string(value, f"{prefix}{name}", max_len)
+    ts = raw.get("ts")
+    if ts is not None and (isinstance(ts, bool) or not isinstance(ts, int | float) or not math.isfinite(ts)):
+        raise ValidationError("ts must be a number of milliseconds since the epoch", f"{prefix}ts")
+    event["ts"] = ts
+    props = raw.get("props")
+    event["props"] = {} if props is None else _props(props, f"{prefix}props")
+    return event
+
+
+def validate_track_body(body: bytes) -> list[dict[str, Any]]:
+    """A single event object or {"events": [...]} with 1..50 events."""
+    if len(body) > MAX_BODY_BYTES:
+        raise ValidationError(f"body larger than {MAX_BODY_BYTES} bytes", "")
+    data = parse_json(body)
+    if isinstance(data, dict) and "events" in data:
+        events = data["events"]
+        if not isinstance(events, list):
+            raise ValidationError("events must be an array", "events")
+        if not events:
+            raise ValidationError("events is empty", "events")
+        if len(events) > MAX_BATCH:
+            raise ValidationError(f"at most {MAX_BATCH} events per request", "events")
+        return [validate_event(item, f"events[{i}].") for i, item in enumerate(events)]
+    return [validate_event(data)]

@@ -1,0 +1,56 @@
+"""Prometheus metrics, aggregated across gunicorn workers (prometheus-client multiprocess mode).
+
+gunicorn.conf.py points PROMETHEUS_MULTIPROC_DIR at a per-run directory before any worker
+imports this module; without it (unit tests) the default in-process registry is used.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import multiprocess as prom_multiprocess
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+EVENTS_ACCEPTED = Counter("eslamed_events_accepted_total", "Events buffered for ClickHouse")
+EVENTS_DROPPED = Counter("eslamed_events_dropped_total", "Events not stored, by reason", ["reason"])
+REQUESTS_REJECTED = Counter(
+    "eslamed_requests_rejected_total",
+    "Requests answered 4xx/5xx by ingestion, by reason",
+    ["endpoint", "reason"],
+)
+EVENTS_FLUSHED = Counter("eslamed_events_flushed_total", "Events inserted into ClickHouse")
+DUPLICATES_SKIPPED = Counter(
+    "eslamed_events_duplicates_skipped_total", "Replayed events already in ClickHouse, not re-sent"
+)
+INSERT_ERRORS = Counter("eslamed_insert_errors_total", "Failed ClickHouse inserts", ["table"])
+FLUSH_SECONDS = Histogram(
+    "eslamed_flush_seconds",
+    "Duration of one batch insert",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+RING_FILL = Gauge("eslamed_ring_fill_ratio", "Fraction of a worker's ring in use", multiprocess_mode="max")
+RING_BYTES = Gauge("eslamed_ring_used_bytes", "Bytes waiting in rings", multiprocess_mode="livesum")
+SPILL_BYTES = Gauge(
+    "eslamed_spill_bytes", "Bytes waiting in disk spill segments", multiprocess_mode="livesum"
+)
+SPILLED = Counter("eslamed_spilled_total", "Records written to the disk spill because the ring was full")
+SLOTS_RECOVERED = Counter("eslamed_slots_recovered_total", "Records drained from slots of dead workers")
+CLICKHOUSE_UP = Gauge(
+    "eslamed_clickhouse_up", "1 when the last flush reached ClickHouse", multiprocess_mode="min"
+)
+
+
+def render() -> bytes:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        registry = CollectorRegistry()
+        prom_multiprocess.MultiProcessCollector(registry, path=directory)
+        return generate_latest(registry)
+    return generate_latest()
+
+
+def mark_process_dead(pid: int) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        prom_multiprocess.mark_process_dead(pid)

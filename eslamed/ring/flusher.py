@@ -1,0 +1,145 @@
+"""Moves buffered records into ClickHouse, at least once, and never twice for a replayed batch.
+
+A batch is marked in flight before the insert and committed only after ClickHouse
+acknowledged it. If the previous attempt on a batch may have reached ClickHouse (the
+owner died mid-insert, or the insert timed out), the sink is asked to check the records'
+ids against ClickHouse and send only the missing ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import gevent
+import gevent.event
+
+from eslamed import metrics
+from eslamed.ring.buffer import BufferLayout, WorkerBuffer, orphans
+from eslamed.store import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+# Sink(payloads, check_existing) inserts the records and returns how many it sent.
+Sink = Callable[[list[bytes], bool], int]
+
+
+def drain(buffer: WorkerBuffer, sink: Sink, batch_size: int, limit_batches: int | None = None) -> int:
+    """Send everything buffered (ring first, then spill, in order). Raises StoreUnavailable."""
+    sent = batches = 0
+    slot, spill = buffer.slot, buffer.spill
+    while limit_batches is None or batches < limit_batches:
+        batch = slot.peek(batch_size)
+        if batch.payloads:
+            replay = slot.was_inflight(batch)
+            slot.mark_inflight(batch)
+            sent += _send(sink, batch.payloads, replay)
+            slot.commit(batch)
+        else:
+            spilled = spill.peek(batch_size)
+            if spilled is None:
+                break
+            segment, batch, replay = spilled
+            spill.mark_inflight(segment, batch)
+            sent += _send(sink, batch.payloads, replay)
+            spill.commit(segment, batch)
+        batches += 1
+    return sent
+
+
+def _send(sink: Sink, payloads: list[bytes], replay: bool) -> int:
+    started = time.perf_counter()
+    stored = sink(payloads, replay)
+    metrics.FLUSH_SECONDS.observe(time.perf_counter() - started)
+    metrics.EVENTS_FLUSHED.inc(stored)
+    if replay:
+        metrics.DUPLICATES_SKIPPED.inc(len(payloads) - stored)
+    return stored
+
+
+def drain_orphans(layout: BufferLayout, sink: Sink, batch_size: int) -> int:
+    """Drain slots whose worker died; used by live workers and by the master in child_exit."""
+    total = 0
+    for buffer in orphans(layout):
+        recovered = drain(buffer, sink, batch_size)
+        metrics.SLOTS_RECOVERED.inc(recovered)
+        total += recovered
+        log.info("recovered %d records from orphaned slot %d", recovered, buffer.index)
+    return total
+
+
+class Flusher:
+    """The worker's background greenlet: flush every interval, or sooner when a batch is full."""
+
+    ORPHAN_SWEEP_S = 5.0
+    MAX_BACKOFF_S = 5.0
+
+    def __init__(
+        self, buffer: WorkerBuffer, layout: BufferLayout, sink: Sink, interval_s: float, batch_size: int
+    ) -> None:
+        self.buffer = buffer
+        self.layout = layout
+        self.sink = sink
+        self.interval_s = interval_s
+        self.batch_size = batch_size
+        self.healthy = True
+        self._wake = gevent.event.Event()
+        self._stopping = False
+        self._greenlet: gevent.Greenlet | None = None
+        self._appended = 0
+
+    def start(self) -> None:
+        self._greenlet = gevent.spawn(self._run)
+
+    def notify_appended(self) -> None:
+        self._appended += 1
+        if self._appended >= self.batch_size:
+            self._wake.set()
+
+    def _run(self) -> None:
+        backoff = self.interval_s
+        next_sweep = 0.0
+        while not self._stopping:
+            self._wake.wait(timeout=backoff)
+            self._wake.clear()
+            self._appended = 0
+            try:
+                drain(self.buffer, self.sink, self.batch_size)
+                if time.monotonic() >= next_sweep:
+                    drain_orphans(self.layout, self.sink, self.batch_size)
+                    next_sweep = time.monotonic() + self.ORPHAN_SWEEP_S
+            except StoreUnavailable as exc:
+                self._set_health(False)
+                backoff = min(max(backoff * 2, 0.25), self.MAX_BACKOFF_S)
+                log.warning("flush failed, will retry in %.2fs: %s", backoff, exc)
+            except Exception:
+                self._set_health(False)
+                backoff = self.MAX_BACKOFF_S
+                log.exception("flush failed unexpectedly")
+            else:
+                self._set_health(True)
+                backoff = self.interval_s
+            self.report()
+
+    def _set_health(self, ok: bool) -> None:
+        self.healthy = ok
+        metrics.CLICKHOUSE_UP.set(1 if ok else 0)
+
+    def report(self) -> None:
+        metrics.RING_FILL.set(self.buffer.slot.fill_ratio())
+        metrics.RING_BYTES.set(self.buffer.slot.used)
+        metrics.SPILL_BYTES.set(self.buffer.spill.pending_bytes())
+
+    def stop(self, deadline_s: float) -> bool:
+        """Graceful shutdown: one last drain within the deadline. True when nothing is left."""
+        self._stopping = True
+        self._wake.set()
+        if self._greenlet is not None:
+            self._greenlet.join(timeout=deadline_s)
+        try:
+            with gevent.Timeout(deadline_s):
+                drain(self.buffer, self.sink, self.batch_size)
+        except (StoreUnavailable, gevent.Timeout) as exc:
+            log.warning("shutdown left records buffered for the next worker: %s", exc)
+        return not self.buffer.pending()

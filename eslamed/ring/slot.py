@@ -1,0 +1,157 @@
+"""One worker's ring: a file-backed mmap that survives `kill -9` of its owner.
+
+Layout: a 64-byte header, then a circular data area. Offsets are logical (ever-growing
+64-bit counters); the physical position is `offset % capacity`, so records may wrap.
+
+    header: magic(8) version(u32) pad(u32) capacity(u64) write(u64) read(u64)
+            inflight_start(u64) inflight_end(u64) pad(8)
+    record: length(u32) crc32(u32) payload
+
+`write` moves only after a record's bytes are in place, so a reader never sees half a
+record. `read` (committed) moves only after ClickHouse acknowledged the batch. The
+in-flight range is written before the insert, so whoever recovers the slot knows which
+records may already be stored and checks them by id before sending them again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import mmap
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+MAGIC = b"ESLRING1"
+VERSION = 1
+HEADER = struct.Struct("<8sIIQQQQQ8x")
+HEADER_SIZE = 64
+RECORD = struct.Struct("<II")
+_WRITE_AT = 24
+_READ_AT = 32
+_INFLIGHT_AT = 40
+
+
+class RingCorrupt(Exception):
+    """A record failed its checksum; the slot is quarantined rather than replayed wrongly."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    start: int
+    end: int
+    payloads: list[bytes]
+
+
+class RingSlot:
+    def __init__(self, path: Path, capacity: int) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        size = os.fstat(self._fd).st_size
+        if size == 0:
+            os.ftruncate(self._fd, HEADER_SIZE + capacity)
+            self._mm = mmap.mmap(self._fd, HEADER_SIZE + capacity)
+            self._mm[:HEADER_SIZE] = HEADER.pack(MAGIC, VERSION, 0, capacity, 0, 0, 0, 0)
+        else:
+            self._mm = mmap.mmap(self._fd, size)
+            magic, version, _, existing, *_ = HEADER.unpack_from(self._mm, 0)
+            if magic != MAGIC or version != VERSION or existing + HEADER_SIZE != size:
+                raise RingCorrupt(f"{path}: not a ring slot of this version")
+        self.capacity: int = HEADER.unpack_from(self._mm, 0)[3]
+
+    def try_lock(self) -> bool:
+        """Claim the slot for this process; the kernel releases the lock when we die."""
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def unlock(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self._mm.close()
+        os.close(self._fd)
+
+    def _u64(self, at: int) -> int:
+        return struct.unpack_from("<Q", self._mm, at)[0]
+
+    def _set_u64(self, at: int, value: int) -> None:
+        struct.pack_into("<Q", self._mm, at, value)
+
+    @property
+    def write_offset(self) -> int:
+        return self._u64(_WRITE_AT)
+
+    @property
+    def read_offset(self) -> int:
+        return self._u64(_READ_AT)
+
+    @property
+    def inflight(self) -> tuple[int, int]:
+        return self._u64(_INFLIGHT_AT), self._u64(_INFLIGHT_AT + 8)
+
+    @property
+    def used(self) -> int:
+        return self.write_offset - self.read_offset
+
+    def fill_ratio(self) -> float:
+        return self.used / self.capacity
+
+    def _put(self, offset: int, data: bytes) -> None:
+        pos = offset % self.capacity
+        first = min(len(data), self.capacity - pos)
+        self._mm[HEADER_SIZE + pos : HEADER_SIZE + pos + first] = data[:first]
+        if first < len(data):
+            self._mm[HEADER_SIZE : HEADER_SIZE + len(data) - first] = data[first:]
+
+    def _get(self, offset: int, length: int) -> bytes:
+        pos = offset % self.capacity
+        first = min(length, self.capacity - pos)
+        data = self._mm[HEADER_SIZE + pos : HEADER_SIZE + pos + first]
+        if first < length:
+            data += self._mm[HEADER_SIZE : HEADER_SIZE + length - first]
+        return data
+
+    def append(self, payload: bytes) -> bool:
+        """Store one record; False when it does not fit (the caller spills)."""
+        need = RECORD.size + len(payload)
+        write = self.write_offset
+        if write + need - self.read_offset > self.capacity:
+            return False
+        self._put(write, RECORD.pack(len(payload), zlib.crc32(payload)) + payload)
+        self._set_u64(_WRITE_AT, write + need)
+        return True
+
+    def peek(self, max_records: int) -> Batch:
+        """Read up to max_records committed-but-unsent records without consuming them."""
+        start = offset = self.read_offset
+        end = self.write_offset
+        payloads = []
+        while offset < end and len(payloads) < max_records:
+            length, crc = RECORD.unpack(self._get(offset, RECORD.size))
+            if offset + RECORD.size + length > end:
+                raise RingCorrupt(f"{self.path}: record at {offset} runs past the write offset")
+            payload = self._get(offset + RECORD.size, length)
+            if zlib.crc32(payload) != crc:
+                raise RingCorrupt(f"{self.path}: checksum mismatch at {offset}")
+            payloads.append(payload)
+            offset += RECORD.size + length
+        return Batch(start, offset, payloads)
+
+    def mark_inflight(self, batch: Batch) -> None:
+        self._set_u64(_INFLIGHT_AT, batch.start)
+        self._set_u64(_INFLIGHT_AT + 8, batch.end)
+
+    def commit(self, batch: Batch) -> None:
+        """ClickHouse has the batch: free its space and clear the in-flight mark."""
+        self._set_u64(_READ_AT, batch.end)
+        self._set_u64(_INFLIGHT_AT, 0)
+        self._set_u64(_INFLIGHT_AT + 8, 0)
+
+    def was_inflight(self, batch: Batch) -> bool:
+        """True when a previous owner may have inserted this batch before it died."""
+        start, end = self.inflight
+        return end > start and batch.start < end and batch.start >= start

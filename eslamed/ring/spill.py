@@ -1,0 +1,129 @@
+"""Disk spill for a ring that is full (ClickHouse down for long, or a burst).
+
+Append-only segment files, same record format as the ring. Each segment has a `.pos`
+sidecar holding (committed offset, in-flight end) so a replay after a crash resumes where
+it stopped and knows which records to check against ClickHouse before sending again.
+Once anything is spilled, new records keep going to the spill until it is drained, so
+events are replayed in arrival order.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from pathlib import Path
+
+from eslamed.ring.slot import RECORD, Batch, RingCorrupt
+
+POS = struct.Struct("<QQ")
+
+
+class Spill:
+    def __init__(self, directory: Path, segment_bytes: int, max_bytes: int) -> None:
+        self.directory = directory
+        self.segment_bytes = segment_bytes
+        self.max_bytes = max_bytes
+        directory.mkdir(parents=True, exist_ok=True)
+        self._write_fd: int | None = None
+        self._write_path: Path | None = None
+
+    def segments(self) -> list[Path]:
+        return sorted(self.directory.glob("seg-*.log"))
+
+    @property
+    def active(self) -> bool:
+        return bool(self.segments())
+
+    def pending_bytes(self) -> int:
+        total = 0
+        for seg in self.segments():
+            committed, _ = self._read_pos(seg)
+            total += seg.stat().st_size - committed
+        return total
+
+    def append(self, payload: bytes) -> bool:
+        """False when the spill is at its size limit: the caller answers 503, the client retries."""
+        if self.pending_bytes() + len(payload) > self.max_bytes:
+            return False
+        if self._write_fd is None or self._write_path is None or not self._write_path.exists():
+            self._open_new_segment()
+        assert self._write_fd is not None
+        os.write(self._write_fd, RECORD.pack(len(payload), zlib.crc32(payload)) + payload)
+        if os.fstat(self._write_fd).st_size >= self.segment_bytes:
+            self._close_writer()
+        return True
+
+    def _open_new_segment(self) -> None:
+        existing = self.segments()
+        seq = int(existing[-1].stem.split("-")[1]) + 1 if existing else 1
+        self._write_path = self.directory / f"seg-{seq:012d}.log"
+        self._write_fd = os.open(self._write_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+    def _close_writer(self) -> None:
+        if self._write_fd is not None:
+            os.fsync(self._write_fd)
+            os.close(self._write_fd)
+        self._write_fd = None
+        self._write_path = None
+
+    def sync(self) -> None:
+        if self._write_fd is not None:
+            os.fsync(self._write_fd)
+
+    @staticmethod
+    def _pos_path(segment: Path) -> Path:
+        return segment.with_suffix(".pos")
+
+    def _read_pos(self, segment: Path) -> tuple[int, int]:
+        try:
+            return POS.unpack(self._pos_path(segment).read_bytes())
+        except (FileNotFoundError, struct.error):
+            return 0, 0
+
+    def _write_pos(self, segment: Path, committed: int, inflight_end: int) -> None:
+        tmp = self._pos_path(segment).with_suffix(".tmp")
+        tmp.write_bytes(POS.pack(committed, inflight_end))
+        os.replace(tmp, self._pos_path(segment))
+
+    def peek(self, max_records: int) -> tuple[Path, Batch, bool] | None:
+        """Oldest unsent records, and whether a previous attempt may already have stored them."""
+        for segment in self.segments():
+            committed, inflight_end = self._read_pos(segment)
+            with segment.open("rb") as fh:
+                fh.seek(committed)
+                data = fh.read(self.segment_bytes * 2)
+            payloads, offset = [], 0
+            while offset + RECORD.size <= len(data) and len(payloads) < max_records:
+                length, crc = RECORD.unpack_from(data, offset)
+                payload = data[offset + RECORD.size : offset + RECORD.size + length]
+                if len(payload) < length:
+                    break
+                if zlib.crc32(payload) != crc:
+                    raise RingCorrupt(f"{segment}: checksum mismatch at {committed + offset}")
+                payloads.append(payload)
+                offset += RECORD.size + length
+            if payloads:
+                batch = Batch(committed, committed + offset, payloads)
+                return segment, batch, inflight_end > committed
+            if segment != self._write_path:
+                self._remove(segment)
+        return None
+
+    def mark_inflight(self, segment: Path, batch: Batch) -> None:
+        self._write_pos(segment, batch.start, batch.end)
+
+    def commit(self, segment: Path, batch: Batch) -> None:
+        self._write_pos(segment, batch.end, 0)
+        if segment != self._write_path and batch.end >= segment.stat().st_size:
+            self._remove(segment)
+        elif segment == self._write_path and batch.end >= segment.stat().st_size:
+            self._close_writer()
+            self._remove(segment)
+
+    def _remove(self, segment: Path) -> None:
+        segment.unlink(missing_ok=True)
+        self._pos_path(segment).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self._close_writer()

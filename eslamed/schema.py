@@ -1,0 +1,159 @@
+"""The one place where the ClickHouse schema lives.
+
+Plain types and engines only, so the same DDL runs on Debian's 18.16 server and on the
+pinned official image. Status changes are new rows in `ReplacingMergeTree(version)`
+tables; readers use `argMax`/`FINAL`. Retention is by monthly partitions.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+EVENTS = """
+CREATE TABLE IF NOT EXISTS {db}.events (
+    event_id UUID,
+    type String,
+    ts DateTime,
+    received_at DateTime,
+    visitor_id String,
+    session_id String,
+    url String,
+    path String,
+    ref String,
+    ref_host String,
+    title String,
+    source String,
+    gclid String,
+    gbraid String,
+    wbraid String,
+    utm_source String,
+    utm_medium String,
+    utm_campaign String,
+    utm_term String,
+    utm_content String,
+    variant String,
+    country String,
+    subdivision String,
+    city String,
+    device String,
+    browser String,
+    os String,
+    screen String,
+    lang String,
+    props_keys Array(String),
+    props_values Array(String)
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(ts)
+ORDER BY (toDate(ts), event_id)
+"""
+
+LEADS = """
+CREATE TABLE IF NOT EXISTS {db}.leads (
+    lead_id UUID,
+    version UInt64,
+    created_at DateTime,
+    updated_at DateTime,
+    status String,
+    source String,
+    name String,
+    phone String,
+    message String,
+    url String,
+    variant String,
+    gclid String,
+    gbraid String,
+    wbraid String,
+    click_id_origin String,
+    utm_source String,
+    utm_medium String,
+    utm_campaign String,
+    utm_term String,
+    utm_content String,
+    visitor_id String,
+    consent UInt8,
+    landing_page String,
+    first_source String,
+    last_source String,
+    country String,
+    subdivision String,
+    city String,
+    device String,
+    browser String,
+    os String,
+    spam_reason String,
+    note String
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(created_at)
+ORDER BY lead_id
+"""
+
+CONVERSIONS = """
+CREATE TABLE IF NOT EXISTS {db}.conversions (
+    conversion_id UUID,
+    version UInt64,
+    lead_id UUID,
+    created_at DateTime,
+    updated_at DateTime,
+    closed_at DateTime,
+    revenue Decimal(18, 2),
+    currency String,
+    deal_type String,
+    deal_seq UInt32,
+    gclid String,
+    gbraid String,
+    wbraid String,
+    phone_sha256 String,
+    consent UInt8,
+    state String,
+    attempts UInt32,
+    reason String,
+    next_attempt_at DateTime,
+    backend String,
+    request_id String
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(created_at)
+ORDER BY conversion_id
+"""
+
+NOTIFICATIONS = """
+CREATE TABLE IF NOT EXISTS {db}.notifications (
+    lead_id UUID,
+    channel String,
+    target String,
+    version UInt64,
+    created_at DateTime,
+    updated_at DateTime,
+    state String,
+    attempts UInt32,
+    last_error String
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(created_at)
+ORDER BY (lead_id, channel, target)
+"""
+
+PUSH_SUBSCRIPTIONS = """
+CREATE TABLE IF NOT EXISTS {db}.push_subscriptions (
+    endpoint String,
+    version UInt64,
+    p256dh String,
+    auth String,
+    created_at DateTime,
+    active UInt8
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY endpoint
+"""
+
+TABLES: dict[str, str] = {
+    "events": EVENTS,
+    "leads": LEADS,
+    "conversions": CONVERSIONS,
+    "notifications": NOTIFICATIONS,
+    "push_subscriptions": PUSH_SUBSCRIPTIONS,
+}
+
+
+def statements(database: str) -> list[str]:
+    """DDL in apply order; every statement is idempotent so `migrate` is safe to repeat."""
+    return [f"CREATE DATABASE IF NOT EXISTS {database}"] + [
+        ddl.format(db=database).strip() for ddl in TABLES.values()
+    ]

@@ -1,0 +1,135 @@
+"""ClickHouse access over the native protocol.
+
+One `Store` per process. clickhouse-driver clients are not safe to share between
+greenlets, so connections come from a small pool; a broken connection is dropped, never
+returned. Every call has a short timeout so the request path never hangs on the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from clickhouse_driver import Client
+from clickhouse_driver import errors as ch_errors
+
+from eslamed import schema
+from eslamed.config import ClickHouseTarget
+
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    ch_errors.NetworkError,
+    ch_errors.SocketTimeoutError,
+    ch_errors.UnexpectedPacketFromServerError,
+    EOFError,
+    OSError,
+    TimeoutError,
+)
+
+
+class StoreUnavailable(Exception):
+    """ClickHouse did not answer in time; callers buffer and retry instead of failing the client."""
+
+
+class Store:
+    def __init__(self, target: ClickHouseTarget, timeout_s: float = 2.0, pool_size: int = 8) -> None:
+        self.target = target
+        self.database = target.database
+        self.timeout_s = timeout_s
+        self._pool: queue.LifoQueue[Client] = queue.LifoQueue(maxsize=pool_size)
+        self._server_version: tuple[int, ...] | None = None
+
+    def _new_client(self, database: str | None) -> Client:
+        return Client(
+            host=self.target.host,
+            port=self.target.port,
+            user=self.target.user,
+            password=self.target.password,
+            database=database or "default",
+            connect_timeout=self.timeout_s,
+            send_receive_timeout=max(self.timeout_s, 5.0),
+            sync_request_timeout=self.timeout_s,
+            compression="lz4",
+        )
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Client]:
+        try:
+            client = self._pool.get_nowait()
+        except queue.Empty:
+            client = self._new_client(self.database)
+        try:
+            yield client
+        except UNAVAILABLE_ERRORS as exc:
+            client.disconnect()
+            raise StoreUnavailable(f"ClickHouse unavailable: {exc.__class__.__name__}: {exc}") from exc
+        except BaseException:
+            client.disconnect()
+            raise
+        else:
+            try:
+                self._pool.put_nowait(client)
+            except queue.Full:
+                client.disconnect()
+
+    def server_version(self) -> tuple[int, ...]:
+        if self._server_version is None:
+            with self.connection() as client:
+                raw = client.execute("SELECT version()")[0][0]
+            self._server_version = tuple(int(p) for p in raw.split(".")[:3] if p.isdigit())
+        return self._server_version
+
+    def insert_settings(self) -> dict[str, Any]:
+        """We batch ourselves: newer servers would otherwise buffer again with async_insert."""
+        return {"async_insert": 0} if self.server_version() >= (21, 11) else {}
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+        with self.connection() as client:
+            return client.execute(sql, params or {})
+
+    def query_dicts(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        with self.connection() as client:
+            rows, columns = client.execute(sql, params or {}, with_column_types=True)
+        names = [c[0] for c in columns]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def insert_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> int:
+        """Columnar insert of dict rows; the column list is taken from the first row."""
+        if not rows:
+            return 0
+        columns = list(rows[0])
+        data = [[row[c] for row in rows] for c in columns]
+        sql = f"INSERT INTO {self.database}.{table} ({', '.join(columns)}) VALUES"
+        settings = self.insert_settings()
+        with self.connection() as client:
+            client.execute(sql, data, columnar=True, settings=settings)
+        return len(rows)
+
+    def ping(self) -> bool:
+        try:
+            self.query("SELECT 1")
+        except (StoreUnavailable, ch_errors.Error):
+            return False
+        return True
+
+    def migrate(self) -> list[str]:
+        """Apply the schema; idempotent. Returns the statements run, for the CLI to report."""
+        applied = []
+        for statement in schema.statements(self.database):
+            client = self._new_client(None)
+            try:
+                client.execute(statement)
+            except UNAVAILABLE_ERRORS as exc:
+                raise StoreUnavailable(f"ClickHouse unavailable: {exc}") from exc
+            finally:
+                client.disconnect()
+            applied.append(statement.split("(")[0].strip())
+        return applied
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._pool.get_nowait().disconnect()
+            except queue.Empty:
+                return

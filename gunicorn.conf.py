@@ -1,0 +1,72 @@
+"""gunicorn settings for every environment: gevent workers, crash-safe ring hooks, shared metrics.
+
+Configuration is read here once, in the master, so a bad value stops the server before
+any worker starts, with one line naming the variable.
+"""
+
+import logging
+import os
+import shutil
+import sys
+
+from eslamed.config import ConfigError, load_settings
+
+try:
+    _settings = load_settings()
+except ConfigError as _exc:
+    sys.stderr.write(f"eslamed: configuration error: {_exc}\n")
+    sys.exit(2)
+
+_settings.spool_dir.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_settings.metrics_dir)
+
+bind = os.environ.get("ESLAMED_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("ESLAMED_WORKERS", "2"))
+worker_class = "gevent"
+worker_connections = 2000
+keepalive = 5
+timeout = 30
+graceful_timeout = 20
+limit_request_line = 8190
+limit_request_fields = 60
+limit_request_field_size = 8190
+control_socket_disable = True
+accesslog = os.environ.get("ESLAMED_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("ESLAMED_LOG_LEVEL", "info")
+proc_name = "eslamed"
+
+
+def on_starting(server):
+    shutil.rmtree(_settings.metrics_dir, ignore_errors=True)
+    _settings.metrics_dir.mkdir(parents=True, exist_ok=True)
+
+
+def worker_exit(server, worker):
+    """SIGTERM or max-requests: flush what this worker buffered before it goes."""
+    app = getattr(worker, "wsgi", None)
+    runtime = getattr(app, "runtime", None)
+    if runtime is not None:
+        runtime.shutdown(deadline_s=graceful_timeout / 2)
+
+
+def child_exit(server, worker):
+    """In the master, after a worker died (even by kill -9): count its metrics as dead, drain its slot."""
+    from eslamed import metrics
+    from eslamed.ingest.event_sink import EventSink
+    from eslamed.ring.flusher import drain_orphans
+    from eslamed.runtime import buffer_layout
+    from eslamed.store import Store, StoreUnavailable
+
+    metrics.mark_process_dead(worker.pid)
+    store = Store(_settings.clickhouse, timeout_s=1.0, pool_size=1)
+    try:
+        recovered = drain_orphans(buffer_layout(_settings), EventSink(store), _settings.flush_batch_size)
+        if recovered:
+            server.log.info("drained %d events left by worker %s", recovered, worker.pid)
+    except StoreUnavailable as exc:
+        server.log.warning("could not drain worker %s now (%s); a live worker will", worker.pid, exc)
+    except Exception:
+        logging.getLogger("eslamed").exception("draining the slot of worker %s failed", worker.pid)
+    finally:
+        store.close()

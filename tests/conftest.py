@@ -1,0 +1,64 @@
+"""Shared fixtures: a real ClickHouse server per test session and a fresh database per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from eslamed.config import parse_clickhouse_url
+from eslamed.devtools.clickhouse_server import LocalClickHouse
+from eslamed.store import Store
+from tests.support.server import ServerProcess, base_env
+
+
+@pytest.fixture(scope="session")
+def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClickHouse]:
+    server = LocalClickHouse(tmp_path_factory.mktemp("clickhouse"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_clickhouse(tmp_path: Path) -> Iterator[LocalClickHouse]:
+    """A private server for tests that stop, pause or kill it."""
+    server = LocalClickHouse(tmp_path / "clickhouse")
+    server.start()
+    yield server
+    server.stop()
+
+
+def migrated_store(server: LocalClickHouse) -> Store:
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    store = Store(parse_clickhouse_url(f"{server.url}/{database}"), timeout_s=5.0)
+    store.migrate()
+    return store
+
+
+@pytest.fixture
+def store(clickhouse: LocalClickHouse) -> Iterator[Store]:
+    store = migrated_store(clickhouse)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator:
+    """Factory: make_server(clickhouse, store, workers=2, **env) -> a started gunicorn."""
+    started: list[ServerProcess] = []
+
+    def factory(
+        ch: LocalClickHouse, store: Store, workers: int = 2, start: bool = True, **env: str
+    ) -> ServerProcess:
+        settings = base_env(ch.url, store.database, tmp_path)
+        settings.update(env)
+        server = ServerProcess(settings, tmp_path, workers=workers)
+        started.append(server)
+        return server.start() if start else server
+
+    yield factory
+    for server in started:
+        server.stop()
