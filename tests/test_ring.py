@@ -1,0 +1,110 @@
+"""The ring slot, its disk spill and the drain logic, on real files."""
+
+from pathlib import Path
+
+import pytest
+
+from eslamed.ring.buffer import BufferLayout, claim, orphans
+from eslamed.ring.flusher import drain
+from eslamed.ring.slot import RingCorrupt, RingSlot
+from eslamed.store import StoreUnavailable
+
+
+def layout(tmp_path: Path, capacity: int = 4096, max_spill: int = 1 << 20) -> BufferLayout:
+    return BufferLayout(tmp_path / "ring", tmp_path / "spill", capacity, 512, max_spill)
+
+
+class Collector:
+    """The sink interface the flusher calls; records what it was given."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+        self.replays: list[bool] = []
+        self.fail = False
+
+    def __call__(self, payloads: list[bytes], check_existing: bool) -> int:
+        if self.fail:
+            raise StoreUnavailable("down")
+        self.replays.append(check_existing)
+        self.received.extend(payloads)
+        return len(payloads)
+
+
+def test_records_wrap_around_the_end_and_come_back_intact(tmp_path: Path) -> None:
+    slot = RingSlot(tmp_path / "s.ring", capacity=100)
+    for round_ in range(20):
+        payload = f"record-{round_:03d}-".encode() * 3
+        assert slot.append(payload)
+        batch = slot.peek(10)
+        assert batch.payloads == [payload]
+        slot.commit(batch)
+    assert slot.used == 0
+    assert slot.write_offset > slot.capacity
+
+
+def test_full_ring_refuses_and_survives_reopen(tmp_path: Path) -> None:
+    slot = RingSlot(tmp_path / "s.ring", capacity=64)
+    assert slot.append(b"a" * 40)
+    assert not slot.append(b"b" * 40)
+    slot.close()
+    again = RingSlot(tmp_path / "s.ring", capacity=999)
+    assert again.capacity == 64
+    assert again.peek(10).payloads == [b"a" * 40]
+
+
+def test_corrupted_record_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "s.ring"
+    slot = RingSlot(path, capacity=64)
+    slot.append(b"hello world")
+    slot.close()
+    data = bytearray(path.read_bytes())
+    data[64 + 8] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(RingCorrupt):
+        RingSlot(path, capacity=64).peek(10)
+
+
+def test_second_claim_gets_another_slot_and_dead_owner_slot_is_an_orphan(tmp_path: Path) -> None:
+    lay = layout(tmp_path)
+    first = claim(lay)
+    second = claim(lay)
+    assert (first.index, second.index) == (0, 1)
+    first.append(b"left behind")
+    assert [b.index for b in orphans(lay)] == []
+    first.close()
+    found = list(orphans(lay))
+    assert [b.index for b in found] == [0]
+    second.close()
+
+
+def test_overflow_spills_to_disk_and_drains_in_order(tmp_path: Path) -> None:
+    buffer = claim(layout(tmp_path, capacity=256))
+    places = [buffer.append(f"event-{i:04d}".encode() * 4) for i in range(40)]
+    assert places[0] == "ring" and "spill" in places
+    assert places[places.index("spill") :] == ["spill"] * (40 - places.index("spill"))
+    assert len(list((tmp_path / "spill" / "slot-0").glob("seg-*.log"))) > 1
+    sink = Collector()
+    assert drain(buffer, sink, batch_size=7) == 40
+    assert sink.received == [f"event-{i:04d}".encode() * 4 for i in range(40)]
+    assert not buffer.pending()
+    assert buffer.append(b"back to ring") == "ring"
+
+
+def test_spill_at_its_limit_refuses(tmp_path: Path) -> None:
+    buffer = claim(layout(tmp_path, capacity=64, max_spill=100))
+    results = [buffer.append(b"x" * 40) for _ in range(5)]
+    assert results[-1] is None
+
+
+def test_failed_insert_keeps_the_batch_and_marks_the_retry_as_replay(tmp_path: Path) -> None:
+    buffer = claim(layout(tmp_path))
+    buffer.append(b"one")
+    sink = Collector()
+    sink.fail = True
+    with pytest.raises(StoreUnavailable):
+        drain(buffer, sink, batch_size=10)
+    assert buffer.slot.inflight != (0, 0)
+    sink.fail = False
+    assert drain(buffer, sink, batch_size=10) == 1
+    assert sink.replays == [True]
+    assert buffer.slot.inflight == (0, 0) and not buffer.pending()
