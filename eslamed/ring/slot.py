@@ -50,7 +50,8 @@ class RingSlot:
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         size = os.fstat(self._fd).st_size
         if size == 0:
-            os.ftruncate(self._fd, HEADER_SIZE + capacity)
+            # Reserve real blocks now: a sparse file on a full tmpfs would SIGBUS the worker on first write.
+            os.posix_fallocate(self._fd, 0, HEADER_SIZE + capacity)
             self._mm = mmap.mmap(self._fd, HEADER_SIZE + capacity)
             self._mm[:HEADER_SIZE] = HEADER.pack(MAGIC, VERSION, 0, capacity, 0, 0, 0, 0)
         else:
