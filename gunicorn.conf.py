@@ -9,6 +9,7 @@ import os
 import shutil
 import sys
 
+from eslamed import logs
 from eslamed.config import ConfigError, load_settings
 
 try:
@@ -17,6 +18,7 @@ except ConfigError as _exc:
     sys.stderr.write(f"eslamed: configuration error: {_exc}\n")
     sys.exit(2)
 
+logs.configure([_settings.admin_secret], os.environ.get("ESLAMED_LOG_LEVEL", "info"))
 _settings.spool_dir.mkdir(parents=True, exist_ok=True)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_settings.metrics_dir)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from eslamed import security_headers
 from eslamed.config import Settings, load_settings
 from eslamed.ingest.track import TrackEndpoint
 from eslamed.runtime import Runtime
@@ -23,9 +24,19 @@ class Dispatcher:
         self.runtime = runtime
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == TRACK_PATH:
-            return self.track(environ, start_response)
-        return self.flask_app(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        extra = security_headers.headers_for(
+            path, security_headers.is_https(environ, self.runtime.settings.trusted_proxies)
+        )
+
+        def start_with_headers(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            headers.extend(h for h in extra if h[0].lower() not in present)
+            return start_response(status, headers, exc_info)
+
+        if path == TRACK_PATH:
+            return self.track(environ, start_with_headers)
+        return self.flask_app(environ, start_with_headers)
 
 
 def create_flask_app(runtime: Runtime) -> Flask:

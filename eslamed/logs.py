@@ -1,0 +1,55 @@
+"""Logging for every process, with redaction: phone numbers and secrets never reach a log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable
+
+PHONE = re.compile(r"(?<![\w])(\+?\d[\d \-().]{7,}\d)(?![\w])")
+
+
+def mask_phone(text: str) -> str:
+    """Keep the country/operator prefix and the last two digits, enough to recognise a lead."""
+
+    def masked(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(1))
+        if len(digits) < 9:
+            return match.group(1)
+        plus = "+" if match.group(1).startswith("+") else ""
+        return f"{plus}{digits[:5]}{'*' * (len(digits) - 7)}{digits[-2:]}"
+
+    return PHONE.sub(masked, text)
+
+
+class RedactFilter(logging.Filter):
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return mask_phone(text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg = self.redact(message)
+        record.args = ()
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+def configure(secrets: Iterable[str], level: str = "INFO") -> None:
+    """One stderr handler for all loggers; the driver's reconnect tracebacks are cut to errors."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
+    handler.addFilter(RedactFilter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    logging.getLogger("clickhouse_driver").setLevel(logging.ERROR)
