@@ -6,7 +6,6 @@ what was wrong; a bad payload is answered 400 and never retried by tracking.js.
 
 from __future__ import annotations
 
-import math
 import uuid
 from typing import Any
 
@@ -15,6 +14,7 @@ import orjson
 MAX_BODY_BYTES = 16 * 1024
 MAX_BATCH = 50
 MAX_PROPS = 20
+MAX_NUMBER = 1e15
 
 EVENT_TYPES = frozenset(
     {"pageview", "click", "scroll", "error", "call_click", "whatsapp_click", "form_start", "custom"}
@@ -89,8 +89,8 @@ def _props(value: Any, field: str) -> dict[str, str]:
         check_string(key, f"{field}.key", 64)
         if isinstance(item, bool) or not isinstance(item, str | int | float):
             raise ValidationError("props values must be strings or numbers", f"{field}.{key}")
-        if isinstance(item, float) and not math.isfinite(item):
-            raise ValidationError("props values must be finite", f"{field}.{key}")
+        if not isinstance(item, str) and not -MAX_NUMBER <= item <= MAX_NUMBER:
+            raise ValidationError(f"props numbers must be within ±{MAX_NUMBER:.0e}", f"{field}.{key}")
         out[key] = check_string(str(item), f"{field}.{key}", 256)
     return out
 
@@ -113,7 +113,8 @@ def validate_event(raw: Any, prefix: str = "") -> dict[str, Any]:
         value = raw.get(name)
         event[name] = "" if value is None else check_string(value, f"{prefix}{name}", max_len)
     ts = raw.get("ts")
-    if ts is not None and (isinstance(ts, bool) or not isinstance(ts, int | float) or not math.isfinite(ts)):
+    bad_ts = isinstance(ts, bool) or not isinstance(ts, int | float) or not 0 <= ts <= MAX_NUMBER
+    if ts is not None and bad_ts:
         raise ValidationError("ts must be a number of milliseconds since the epoch", f"{prefix}ts")
     event["ts"] = ts
     props = raw.get("props")
