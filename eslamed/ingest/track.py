@@ -85,6 +85,15 @@ class TrackEndpoint:
                 {"error": "send application/json or text/plain", "field": ""},
                 cors,
             )
+        if environ.get("HTTP_CONTENT_ENCODING", "identity").lower() != "identity":
+            # Never inflate client bodies: a 16 KB gzip can hold gigabytes.
+            return self._reject(
+                start_response,
+                "415 Unsupported Media Type",
+                "content_encoding",
+                {"error": "compressed bodies are not accepted", "field": ""},
+                cors,
+            )
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
