@@ -26,6 +26,12 @@ class TargetError(Exception):
     """A transfer failed after every retry."""
 
 
+class SettingsLike(Protocol):
+    """`Settings` or a plain dict: both answer get(name, default)."""
+
+    def get(self, name: str, default: str = "") -> str: ...
+
+
 class Target(Protocol):
     def describe(self) -> str: ...
     def put_file(self, key: str, path: Path) -> None: ...
@@ -153,7 +159,7 @@ class S3Target:
             )
 
 
-def s3_client(settings: Settings) -> object:
+def s3_client(settings: SettingsLike) -> object:
     import boto3
     from botocore.config import Config
 
@@ -175,7 +181,7 @@ def s3_client(settings: Settings) -> object:
     )
 
 
-def open_target(location: str, settings: Settings) -> Target:
+def open_target(location: str, settings: SettingsLike) -> Target:
     """`s3://bucket/prefix` -> the bucket through S3_* settings; anything else is a directory."""
     parsed = urlparse(location)
     if parsed.scheme == "s3":
