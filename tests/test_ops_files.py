@@ -95,3 +95,45 @@ def test_cron_runs_the_backup_nightly_and_fails_loudly() -> None:
     assert command.endswith("ops/cron/run-backup.sh") and "eslamed backup" in script
     assert 'exit "$status"' in script
     assert subprocess.run(["bash", "-n", str(OPS / "cron/run-backup.sh")]).returncode == 0
+
+
+def test_cluster_example_is_two_shards_of_two_replicas_matching_the_compose_services() -> None:
+    compose = yaml.safe_load((OPS / "cluster/docker-compose.yml").read_text())
+    services = compose["services"]
+    config = parse_xml("cluster/clickhouse/cluster.xml")
+    shards = config.findall("remote_servers/eslamed/shard")
+    assert len(shards) == 2
+    for number, shard in enumerate(shards, 1):
+        assert shard.findtext("internal_replication") == "true"
+        hosts = [r.findtext("host") for r in shard.findall("replica")]
+        assert len(hosts) == 2
+        for host in hosts:
+            assert services[host]["environment"]["SHARD"] == f"{number:02d}"
+            assert services[host]["environment"]["REPLICA"] == host
+            assert "ports" not in services[host]
+    keepers = [n.findtext("host") for n in config.findall("zookeeper/node")]
+    assert len(keepers) == 3 and all(k in services for k in keepers)
+    for app in ("app-1", "app-2"):
+        assert "migrate --cluster eslamed" in " ".join(services[app]["command"])
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose (Debian package) missing")
+def test_cluster_compose_config_resolves(tmp_path: Path) -> None:
+    shutil.copytree(OPS / "cluster", tmp_path / "ops" / "cluster")
+    shutil.copy(OPS / "env.example", tmp_path / "ops" / ".env")
+    run = subprocess.run(
+        [
+            "docker-compose",
+            "--env-file",
+            str(tmp_path / "ops" / ".env"),
+            "-f",
+            str(tmp_path / "ops" / "cluster" / "docker-compose.yml"),
+            "config",
+            "--services",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert len(run.stdout.split()) == 3 + 4 + 2 + 1
