@@ -105,6 +105,21 @@ def test_next_day_backup_uploads_only_the_new_day(store: Store, s3: str, tmp_pat
     assert table_checksums(store) == expected
 
 
+def test_a_day_object_lost_from_the_target_is_exported_again(store: Store, tmp_path: Path) -> None:
+    seeded(store)
+    target = LocalDirTarget(tmp_path / "backups")
+    first = run_backup(store, target, now=at(DAY), progress=quiet)
+    lost, kept = sorted(f.key for f in first.manifest.files if f.table == "events")
+    (tmp_path / "backups" / lost).unlink()
+
+    second = run_backup(store, target, now=at(DAY + timedelta(days=1)), progress=quiet)
+
+    [again] = [k for k in second.uploaded if k.startswith("events/")]
+    assert again.split("/")[1] == lost.split("/")[1]
+    assert second.reused == [kept]
+    assert (tmp_path / "backups" / again).is_file()
+
+
 def database_exists(store: Store) -> bool:
     rows = store.query("SELECT count() FROM system.databases WHERE name = %(db)s", {"db": store.database})
     return rows[0][0] == 1

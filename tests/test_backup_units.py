@@ -13,6 +13,7 @@ from eslamed import schema
 from eslamed.backup.manifest import BackupRefused, FileEntry, Manifest
 from eslamed.backup.retention import keep
 from eslamed.backup.rows import checksum_expression, encode_row, row_decoder
+from eslamed.cli import build_parser
 
 
 def test_retention_keeps_7_daily_4_weekly_12_monthly() -> None:
@@ -69,6 +70,15 @@ def test_manifest_round_trip_and_damaged_manifest_refused() -> None:
     assert b'"tables": {\n  "events": 5' in raw
     with pytest.raises(BackupRefused, match="manifest is unreadable"):
         Manifest.from_json(raw[: len(raw) // 2], "backup 20261120T031700Z")
+
+
+def test_cli_has_backup_restore_and_migrate_cluster() -> None:
+    parser = build_parser()
+    assert parser.parse_args(["migrate", "--cluster", "eslamed"]).cluster == "eslamed"
+    assert parser.parse_args(["migrate"]).cluster is None
+    args = parser.parse_args(["restore", "latest", "--target", "s3://b/p"])
+    assert (args.backup, args.target) == ("latest", "s3://b/p")
+    assert parser.parse_args(["backup"]).target is None
 
 
 def columns_of(ddl: str) -> list[str]:

@@ -45,7 +45,12 @@ def export_rows(
     store: Store, query: str, params: dict[str, Any], path: Path, label: str, progress: Progress
 ) -> int:
     rows = 0
-    with store.connection() as client, gzip.open(path, "wb", compresslevel=6) as out:
+    # mtime=0: the same rows give the same bytes, so the same content-addressed name.
+    with (
+        store.connection() as client,
+        path.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as out,
+    ):
         for row in client.execute_iter(query, params, settings={"max_block_size": 10_000}):
             out.write(encode_row(row))
             rows += 1
@@ -90,7 +95,11 @@ def run_backup(
         workdir = Path(tmp)
         previous_ids = catalog.backup_ids(target)
         previous = catalog.load_manifest(target, previous_ids[-1], workdir) if previous_ids else None
-        known_days = previous.event_days() if previous else {}
+        # Reuse a day only if its object is really there: a manifest must never name a missing file.
+        present = set(target.list("events/"))
+        known_days = {
+            d: f for d, f in (previous.event_days() if previous else {}).items() if f.key in present
+        }
         tables = (*FULL_TABLES, "events")
         manifest = Manifest(
             backup_id=backup_id,
