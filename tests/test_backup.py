@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 import sys
@@ -253,3 +254,21 @@ def test_cli_restore_prints_time_and_refuses_corrupt(store: Store, tmp_path: Pat
     again = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 1
     assert "eslamed restore: refused:" in again.stderr and "is not empty" in again.stderr
+
+
+def test_cli_refuses_a_second_backup_while_one_runs(tmp_path: Path) -> None:
+    env = base_env("clickhouse://default:@127.0.0.1:1", "nothing_here", tmp_path)
+    env.update(BACKUP_TARGET=str(tmp_path / "backups"), PATH="/usr/bin:/bin")
+    (tmp_path / "data").mkdir()
+    with (tmp_path / "data" / "backup.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        run = subprocess.run(
+            [sys.executable, "-m", "eslamed.cli", "backup"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode == 1
+    assert "eslamed backup FAILED: another backup is still running" in run.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -11,6 +12,8 @@ from eslamed.config import Settings
 
 if TYPE_CHECKING:
     from eslamed.store import Store
+
+KEEP_DEFAULTS = (("DAILY", 7), ("WEEKLY", 4), ("MONTHLY", 12))
 
 
 def _progress(line: str) -> None:
@@ -28,15 +31,21 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from eslamed.backup.export import run_backup
     from eslamed.backup.targets import configured_location, open_target
 
-    keep = tuple(
-        int(settings.get(f"BACKUP_KEEP_{p}") or d) for p, d in (("DAILY", 7), ("WEEKLY", 4), ("MONTHLY", 12))
-    )
-    try:
-        target = open_target(args.target or configured_location(settings), settings)
-        run_backup(_store(settings), target, progress=_progress, keep=keep)
-    except Exception as exc:
-        report_failure(settings, f"{exc.__class__.__name__}: {exc}")
-        return 1
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.data_dir / "backup.lock").open("w") as lock:
+        try:
+            # One run at a time: a second run's pruning would delete the first run's fresh files.
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            report_failure(settings, "another backup is still running")
+            return 1
+        try:
+            keep = tuple(int(settings.get(f"BACKUP_KEEP_{p}") or d) for p, d in KEEP_DEFAULTS)
+            target = open_target(args.target or configured_location(settings), settings)
+            run_backup(_store(settings), target, progress=_progress, keep=keep)
+        except Exception as exc:
+            report_failure(settings, f"{exc.__class__.__name__}: {exc}")
+            return 1
     return 0
 
 

@@ -60,25 +60,31 @@ def export_rows(
     return rows
 
 
-def _export_and_upload(
-    store: Store,
-    target: Target,
-    query: str,
-    params: dict[str, Any],
-    key_for: Callable[[str], str],
-    table: str,
-    day: str | None,
-    workdir: Path,
-    progress: Progress,
-) -> FileEntry:
-    local = workdir / f"{table}-{day or 'full'}.jsonl.gz"
-    rows = export_rows(store, query, params, local, f"{table} {day or ''}".strip(), progress)
-    digest = sha256_file(local)
-    key = key_for(digest)
-    target.put_file(key, local)
-    entry = FileEntry(key=key, table=table, rows=rows, sha256=digest, size=local.stat().st_size, day=day)
-    local.unlink()
-    return entry
+@dataclass
+class Exporter:
+    """Export one query to a local gzip file, upload it, and describe it for the manifest."""
+
+    store: Store
+    target: Target
+    workdir: Path
+    progress: Progress
+
+    def file(
+        self,
+        table: str,
+        query: str,
+        params: dict[str, Any],
+        key_for: Callable[[str], str],
+        day: str | None = None,
+    ) -> FileEntry:
+        local = self.workdir / f"{table}-{day or 'full'}.jsonl.gz"
+        rows = export_rows(self.store, query, params, local, f"{table} {day or ''}".strip(), self.progress)
+        digest = sha256_file(local)
+        key = key_for(digest)
+        self.target.put_file(key, local)
+        entry = FileEntry(key=key, table=table, rows=rows, sha256=digest, size=local.stat().st_size, day=day)
+        local.unlink()
+        return entry
 
 
 def run_backup(
@@ -111,18 +117,12 @@ def run_backup(
         )
         result = BackupResult(manifest)
         progress(f"backup {backup_id} of {db} to {target.describe()}")
+        exporter = Exporter(store, target, workdir, progress)
         for table in FULL_TABLES:
             columns = ", ".join(c[0] for c in manifest.columns[table])
-            entry = _export_and_upload(
-                store,
-                target,
-                sql.FULL_TABLE.format(db=db, table=table, columns=columns),
-                {},
-                lambda _d, t=table: f"{BACKUPS_PREFIX}{backup_id}/{t}.jsonl.gz",
-                table,
-                None,
-                workdir,
-                progress,
+            query = sql.FULL_TABLE.format(db=db, table=table, columns=columns)
+            entry = exporter.file(
+                table, query, {}, lambda _d, t=table: f"{BACKUPS_PREFIX}{backup_id}/{t}.jsonl.gz"
             )
             manifest.files.append(entry)
             result.uploaded.append(entry.key)
@@ -134,16 +134,12 @@ def run_backup(
                 manifest.files.append(known)
                 result.reused.append(known.key)
                 continue
-            entry = _export_and_upload(
-                store,
-                target,
+            entry = exporter.file(
+                "events",
                 sql.EVENTS_OF_DAY.format(db=db, columns=event_columns),
                 {"day": day_text},
                 lambda digest, d=day_text: f"events/{d}/{digest[:16]}.jsonl.gz",
-                "events",
-                day_text,
-                workdir,
-                progress,
+                day=day_text,
             )
             manifest.files.append(entry)
             result.uploaded.append(entry.key)
