@@ -42,7 +42,7 @@ def test_compose_invariants() -> None:
     for path in mounted:
         assert (OPS / path).is_file(), path
     assert (OPS / caddy["volumes"][0].split(":")[0]).is_file()
-    assert (REPO / app["build"]["context"].replace("..", ".") / app["build"]["dockerfile"]).is_file()
+    assert (OPS / app["build"]["context"] / app["build"]["dockerfile"]).resolve().is_file()
     assert app["environment"]["TRUSTED_PROXIES"] == compose["networks"]["edge"]["ipam"]["config"][0]["subnet"]
 
 
