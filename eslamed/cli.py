@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from eslamed.backup import command as backup_command
 from eslamed.config import ConfigError, Settings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +43,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings()
     store = Store(settings.clickhouse, timeout_s=max(settings.clickhouse_timeout_s, 10.0))
     try:
-        for statement in store.migrate():
+        for statement in store.migrate(cluster=args.cluster):
             print(f"ok  {statement}")
     except StoreUnavailable as exc:
         sys.stderr.write(f"eslamed migrate: {exc}\n")
@@ -61,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="create the database and tables (idempotent)")
+    migrate.add_argument("--cluster", help="ClickHouse cluster name: Replicated tables + Distributed")
     migrate.set_defaults(func=cmd_migrate)
+    backup_command.add_parsers(sub, _settings)
     return parser
 
 

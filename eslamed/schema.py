@@ -7,6 +7,8 @@ tables; readers use `argMax`/`FINAL`. Retention is by monthly partitions.
 
 from __future__ import annotations
 
+import re
+
 SCHEMA_VERSION = 1
 
 EVENTS = """
@@ -157,3 +159,42 @@ def statements(database: str) -> list[str]:
     return [f"CREATE DATABASE IF NOT EXISTS {database}"] + [
         ddl.format(db=database).strip() for ddl in TABLES.values()
     ]
+
+
+# Scale-out: each table becomes `<name>_local` (Replicated*MergeTree on every replica) plus a
+# `Distributed` table under the original name, so the app reads and writes the same names.
+# Rows are sharded by their id, so a retried event or lead lands on the same shard and dedups.
+SHARD_KEYS: dict[str, str] = {
+    "events": "event_id",
+    "leads": "lead_id",
+    "conversions": "conversion_id",
+    "notifications": "lead_id",
+    "push_subscriptions": "endpoint",
+}
+_ENGINE = re.compile(r"ENGINE = (\w*MergeTree)\(([^)]*)\)")
+
+
+def _replicated(ddl: str, database: str, table: str, cluster: str) -> str:
+    def engine(match: re.Match[str]) -> str:
+        zk_path = f"'/clickhouse/tables/{{shard}}/{database}/{table}'"
+        args = ", ".join(a for a in (zk_path, "'{replica}'", match.group(2)) if a)
+        return f"ENGINE = Replicated{match.group(1)}({args})"
+
+    head = f"{database}.{table} ("
+    local = (
+        ddl.format(db=database).strip().replace(head, f"{database}.{table}_local ON CLUSTER {cluster} (", 1)
+    )
+    return _ENGINE.sub(engine, local, count=1)
+
+
+def cluster_statements(database: str, cluster: str) -> list[str]:
+    """DDL for a ClickHouse cluster (macros {shard} and {replica} set on every server)."""
+    out = [f"CREATE DATABASE IF NOT EXISTS {database} ON CLUSTER {cluster}"]
+    for table, ddl in TABLES.items():
+        out.append(_replicated(ddl, database, table, cluster))
+        shard_by = f"cityHash64(toString({SHARD_KEYS[table]}))"
+        out.append(
+            f"CREATE TABLE IF NOT EXISTS {database}.{table} ON CLUSTER {cluster} AS {database}.{table}_local "
+            f"ENGINE = Distributed({cluster}, {database}, {table}_local, {shard_by})"
+        )
+    return out

@@ -113,10 +113,14 @@ class Store:
             return False
         return True
 
-    def migrate(self) -> list[str]:
-        """Apply the schema; idempotent. Returns the statements run, for the CLI to report."""
+    def migrate(self, cluster: str | None = None) -> list[str]:
+        """Apply the schema (replicated + Distributed ON CLUSTER when a cluster is named); idempotent.
+        Returns the statements run, for the CLI to report."""
         applied = []
-        for statement in schema.statements(self.database):
+        ddl = (
+            schema.cluster_statements(self.database, cluster) if cluster else schema.statements(self.database)
+        )
+        for statement in ddl:
             client = self._new_client(None)
             try:
                 client.execute(statement)

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(clickhouse-server clickhouse-client chromium python3-venv)
+APT_PACKAGES=(clickhouse-server clickhouse-client chromium python3-venv zookeeper docker-compose)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -32,6 +32,7 @@ CONFIG = """<?xml version="1.0"?>
     <mark_cache_size>268435456</mark_cache_size>
     <uncompressed_cache_size>268435456</uncompressed_cache_size>
     <max_concurrent_queries>100</max_concurrent_queries>
+{extra_config}
 </yandex>
 """
 
@@ -73,6 +74,7 @@ class LocalClickHouse:
     tcp_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     max_memory: int = 2 * 1024**3
+    extra_config: str = ""  # more top-level XML, e.g. <zookeeper>, <macros>, <remote_servers>
     process: subprocess.Popen | None = None
 
     @property
@@ -84,7 +86,14 @@ class LocalClickHouse:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         (self.root / "users.xml").write_text(USERS.format(max_memory=self.max_memory))
         config = self.root / "config.xml"
-        config.write_text(CONFIG.format(root=self.root, tcp_port=self.tcp_port, http_port=self.http_port))
+        config.write_text(
+            CONFIG.format(
+                root=self.root,
+                tcp_port=self.tcp_port,
+                http_port=self.http_port,
+                extra_config=self.extra_config,
+            )
+        )
         return config
 
     def start(self, timeout_s: float = 30.0, cpus: str | None = None) -> None:

@@ -1,0 +1,125 @@
+"""`eslamed restore`: load a backup into an empty ClickHouse.
+
+Every file is downloaded and its sha256 checked against the manifest before the first
+row is written; a missing manifest, a missing file or one wrong byte refuses the whole
+restore with a message that says which.
+"""
+
+from __future__ import annotations
+
+import gzip
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from eslamed import schema
+from eslamed.backup import catalog
+from eslamed.backup.export import Progress, table_columns
+from eslamed.backup.manifest import BackupRefused, FileEntry, Manifest, sha256_file
+from eslamed.backup.rows import row_decoder
+from eslamed.backup.targets import Target
+from eslamed.sql import backup as sql
+from eslamed.store import Store
+
+INSERT_BATCH_ROWS = 20_000
+
+
+@dataclass
+class RestoreResult:
+    backup_id: str
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def fetch_and_verify(target: Target, manifest: Manifest, workdir: Path, progress: Progress) -> list[Path]:
+    paths = []
+    for number, entry in enumerate(manifest.files, 1):
+        local = workdir / f"{number:06d}.jsonl.gz"
+        if not target.get_file(entry.key, local):
+            raise BackupRefused(f"backup {manifest.backup_id} is partial: {entry.key} is missing")
+        actual = sha256_file(local)
+        if actual != entry.sha256:
+            raise BackupRefused(
+                f"backup {manifest.backup_id} is corrupt: {entry.key} has sha256 {actual[:16]}…, "
+                f"the manifest says {entry.sha256[:16]}…"
+            )
+        paths.append(local)
+    progress(f"verified {len(paths)} files of backup {manifest.backup_id}: all checksums match")
+    return paths
+
+
+def check_target_empty(store: Store, manifest: Manifest) -> None:
+    # Through the `system` database: the target database may not exist yet.
+    system = Store(replace(store.target, database="system"), timeout_s=store.timeout_s)
+    for table in manifest.columns:
+        exists = system.query(sql.TABLE_EXISTS, {"db": store.database, "table": table})[0][0]
+        if exists and system.query(sql.ROW_COUNT.format(db=store.database, table=table))[0][0]:
+            raise BackupRefused(
+                f"{store.database}.{table} is not empty; restore only into an empty database "
+                "(use a new CLICKHOUSE_URL database name or drop the old one first)"
+            )
+    system.close()
+
+
+def check_columns(store: Store, manifest: Manifest) -> None:
+    for table, columns in manifest.columns.items():
+        present = dict(table_columns(store, table))
+        for name, ch_type in columns:
+            if present.get(name) != ch_type:
+                raise BackupRefused(
+                    f"{table}.{name} {ch_type} from the backup does not exist in this schema "
+                    f"(found {present.get(name)!r})"
+                )
+
+
+def load_file(
+    store: Store, entry: FileEntry, path: Path, columns: list[list[str]], progress: Progress
+) -> int:
+    names = ", ".join(c[0] for c in columns)
+    insert = sql.INSERT.format(db=store.database, table=entry.table, columns=names)
+    decode = row_decoder([c[1] for c in columns])
+    rows = 0
+    batch: list[list] = []
+    with gzip.open(path, "rb") as fh, store.connection() as client:
+        for line in fh:
+            batch.append(decode(line))
+            if len(batch) == INSERT_BATCH_ROWS:
+                client.execute(insert, batch)
+                rows += len(batch)
+                batch = []
+                progress(f"{entry.table} {entry.day or ''}: {rows:,}/{entry.rows:,} rows")
+        if batch:
+            client.execute(insert, batch)
+            rows += len(batch)
+    if rows != entry.rows:
+        raise BackupRefused(f"{entry.key}: read {rows} rows, the manifest says {entry.rows}")
+    return rows
+
+
+def run_restore(store: Store, target: Target, name: str, progress: Progress = print) -> RestoreResult:
+    started = time.monotonic()
+    backup_id = catalog.resolve(target, name)
+    with tempfile.TemporaryDirectory(prefix="eslamed-restore-") as tmp:
+        workdir = Path(tmp)
+        manifest = catalog.load_manifest(target, backup_id, workdir)
+        if manifest.schema_version > schema.SCHEMA_VERSION:
+            raise BackupRefused(
+                f"backup {backup_id} has schema version {manifest.schema_version}, this code knows "
+                f"{schema.SCHEMA_VERSION}: restore with the release that made it"
+            )
+        paths = fetch_and_verify(target, manifest, workdir, progress)
+        check_target_empty(store, manifest)
+        store.migrate()
+        check_columns(store, manifest)
+        result = RestoreResult(backup_id)
+        for entry, path in zip(manifest.files, paths, strict=True):
+            rows = load_file(store, entry, path, manifest.columns[entry.table], progress)
+            result.rows[entry.table] = result.rows.get(entry.table, 0) + rows
+    result.seconds = time.monotonic() - started
+    progress(
+        f"restored backup {backup_id} into {store.database}: "
+        + ", ".join(f"{t} {n:,}" for t, n in sorted(result.rows.items()))
+        + f" rows in {result.seconds:.1f} s"
+    )
+    return result

@@ -1,0 +1,274 @@
+"""Backup -> S3-compatible peer (moto server) -> wipe -> restore, incremental days, refusals."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from eslamed.backup import catalog
+from eslamed.backup.export import run_backup
+from eslamed.backup.manifest import BackupRefused, manifest_key
+from eslamed.backup.restore import run_restore
+from eslamed.backup.targets import LocalDirTarget, Target, TargetError, open_target
+from eslamed.backup.verify import table_checksums
+from eslamed.config import load_settings
+from eslamed.devtools.sample_data import insert_events, insert_leads_and_sales
+from eslamed.store import Store
+from tests.support.paths import REPO
+from tests.support.s3 import CREDENTIALS, CuttingProxy, moto_s3, raw_client
+from tests.support.server import base_env
+
+DAY = date(2026, 11, 20)
+BUCKET = "eslamed-backups"
+
+
+def at(day: date, hour: int = 3) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, 17, tzinfo=UTC)
+
+
+def quiet(_line: str) -> None:
+    pass
+
+
+@pytest.fixture
+def s3() -> Iterator[str]:
+    with moto_s3() as endpoint:
+        raw_client(endpoint).create_bucket(Bucket=BUCKET)
+        yield endpoint
+
+
+def s3_target(endpoint: str, tmp_path: Path) -> Target:
+    """The target exactly as `eslamed backup` builds it from BACKUP_TARGET and S3_* settings."""
+    env = base_env("clickhouse://default:@127.0.0.1:9000", "unused", tmp_path)
+    env.update(CREDENTIALS, S3_ENDPOINT_URL=endpoint, BACKUP_RETRY_PAUSE_S="0.05")
+    return open_target(f"s3://{BUCKET}/prod", load_settings(env))
+
+
+def seeded(store: Store) -> dict[str, tuple[int, int]]:
+    insert_events(store, [DAY - timedelta(days=2), DAY - timedelta(days=1)], per_day=300)
+    insert_leads_and_sales(store, 40, datetime(2026, 11, 18, 14, 5))
+    return table_checksums(store)
+
+
+def wipe(store: Store) -> None:
+    store.query(f"DROP DATABASE {store.database}")
+
+
+def test_backup_to_s3_wipe_restore_gives_identical_tables(store: Store, s3: str, tmp_path: Path) -> None:
+    before = seeded(store)
+    assert before["events"][0] == 600 and before["leads"][0] == 40 and before["conversions"][0] == 10
+    target = s3_target(s3, tmp_path)
+
+    result = run_backup(store, target, now=at(DAY), progress=quiet)
+    assert result.manifest.rows("events") == 600
+    keys = raw_client(s3).list_objects_v2(Bucket=BUCKET)["Contents"]
+    assert f"prod/{manifest_key(result.manifest.backup_id)}" in [k["Key"] for k in keys]
+
+    wipe(store)
+    restored = run_restore(store, target, "latest", progress=quiet)
+    assert restored.rows == {
+        "events": 600,
+        "leads": 80,
+        "conversions": 10,
+        "notifications": 0,
+        "push_subscriptions": 0,
+    }
+    assert table_checksums(store) == before
+
+
+def test_next_day_backup_uploads_only_the_new_day(store: Store, s3: str, tmp_path: Path) -> None:
+    seeded(store)
+    target = s3_target(s3, tmp_path)
+    first = run_backup(store, target, now=at(DAY), progress=quiet)
+    assert sorted(k for k in first.uploaded if k.startswith("events/")) == [
+        k for k in sorted(f.key for f in first.manifest.files if f.table == "events")
+    ]
+    insert_events(store, [DAY], per_day=120, seed=7)
+
+    second = run_backup(store, target, now=at(DAY + timedelta(days=1)), progress=quiet)
+
+    new_event_objects = [k for k in second.uploaded if k.startswith("events/")]
+    assert len(new_event_objects) == 1 and new_event_objects[0].startswith(f"events/{DAY.isoformat()}/")
+    assert sorted(second.reused) == sorted(f.key for f in first.manifest.files if f.table == "events")
+    assert second.manifest.rows("events") == 720
+    expected = table_checksums(store)
+    wipe(store)
+    run_restore(store, target, catalog.new_backup_id(at(DAY + timedelta(days=1))), progress=quiet)
+    assert table_checksums(store) == expected
+
+
+def test_a_day_object_lost_from_the_target_is_exported_again(store: Store, tmp_path: Path) -> None:
+    seeded(store)
+    target = LocalDirTarget(tmp_path / "backups")
+    first = run_backup(store, target, now=at(DAY), progress=quiet)
+    lost, kept = sorted(f.key for f in first.manifest.files if f.table == "events")
+    (tmp_path / "backups" / lost).unlink()
+
+    second = run_backup(store, target, now=at(DAY + timedelta(days=1)), progress=quiet)
+
+    [again] = [k for k in second.uploaded if k.startswith("events/")]
+    assert again.split("/")[1] == lost.split("/")[1]
+    assert second.reused == [kept]
+    assert (tmp_path / "backups" / again).is_file()
+
+
+def database_exists(store: Store) -> bool:
+    rows = store.query("SELECT count() FROM system.databases WHERE name = %(db)s", {"db": store.database})
+    return rows[0][0] == 1
+
+
+def test_corrupt_or_partial_backup_is_refused_before_anything_is_written(
+    store: Store, tmp_path: Path
+) -> None:
+    seeded(store)
+    target = LocalDirTarget(tmp_path / "backups")
+    result = run_backup(store, target, now=at(DAY), progress=quiet)
+    wipe(store)
+    victim = next(f for f in result.manifest.files if f.table == "events")
+    path = tmp_path / "backups" / victim.key
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+    with pytest.raises(BackupRefused, match=f"corrupt: {victim.key} has sha256"):
+        run_restore(store, target, "latest", progress=quiet)
+    assert not database_exists(store)
+
+    path.unlink()
+    with pytest.raises(BackupRefused, match=f"partial: {victim.key} is missing"):
+        run_restore(store, target, "latest", progress=quiet)
+    assert not database_exists(store)
+
+    (tmp_path / "backups" / manifest_key(result.manifest.backup_id)).unlink()
+    with pytest.raises(BackupRefused, match="is partial"):
+        run_restore(store, target, result.manifest.backup_id, progress=quiet)
+    assert not database_exists(store)
+
+
+def test_restore_refuses_a_database_that_holds_data(store: Store, tmp_path: Path) -> None:
+    seeded(store)
+    target = LocalDirTarget(tmp_path / "backups")
+    run_backup(store, target, now=at(DAY), progress=quiet)
+    before = table_checksums(store)
+    with pytest.raises(BackupRefused, match="is not empty"):
+        run_restore(store, target, "latest", progress=quiet)
+    assert table_checksums(store) == before
+
+
+def test_interrupted_upload_is_retried_and_no_manifest_ever_lies(
+    store: Store, s3: str, tmp_path: Path
+) -> None:
+    before = seeded(store)
+    upstream_port = int(s3.rsplit(":", 1)[1])
+    proxy = CuttingProxy(upstream_port, cut_marker=b"PUT /eslamed-backups/prod/events/", cuts_left=1).start()
+    try:
+        target = s3_target(proxy.url, tmp_path)
+        first = run_backup(store, target, now=at(DAY), progress=quiet)
+        assert proxy.cuts_done == 1
+
+        insert_events(store, [DAY], per_day=50, seed=9)
+        second_id = catalog.new_backup_id(at(DAY + timedelta(days=1)))
+        proxy.cut_marker = f"PUT /{BUCKET}/prod/{manifest_key(second_id)}".encode()
+        proxy.cuts_left = -1
+        with pytest.raises(TargetError, match=r"upload of .*manifest\.json failed after 5 attempts"):
+            run_backup(store, target, now=at(DAY + timedelta(days=1)), progress=quiet)
+        assert proxy.cuts_done == 6
+    finally:
+        proxy.stop()
+
+    bucket = [o["Key"] for o in raw_client(s3).list_objects_v2(Bucket=BUCKET)["Contents"]]
+    manifests = [k for k in bucket if k.endswith("manifest.json")]
+    assert manifests == [f"prod/{manifest_key(first.manifest.backup_id)}"]
+    wipe(store)
+    restored = run_restore(store, s3_target(s3, tmp_path), "latest", progress=quiet)
+    assert restored.backup_id == first.manifest.backup_id
+    assert table_checksums(store) == before
+
+
+class TelegramPeer(BaseHTTPRequestHandler):
+    received: list[tuple[str, dict]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        TelegramPeer.received.append((self.path, body))
+        reply = b'{"ok": true, "result": {"message_id": 1}}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_cli_backup_failure_exits_non_zero_logs_and_alerts_telegram(tmp_path: Path) -> None:
+    telegram = ThreadingHTTPServer(("127.0.0.1", 0), TelegramPeer)
+    threading.Thread(target=telegram.serve_forever, daemon=True).start()
+    env = base_env("clickhouse://default:@127.0.0.1:1", "nothing_here", tmp_path)
+    env.update(
+        BACKUP_TARGET=str(tmp_path / "backups"),
+        TELEGRAM_BOT_TOKEN="123:abc",
+        TELEGRAM_CHAT_ID="4242",
+        TELEGRAM_API_BASE=f"http://127.0.0.1:{telegram.server_port}",
+        PATH="/usr/bin:/bin",
+    )
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "eslamed.cli", "backup"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        telegram.shutdown()
+    assert run.returncode == 1
+    assert "eslamed backup FAILED: StoreUnavailable" in run.stderr
+    [(path, body)] = TelegramPeer.received
+    assert path == "/bot123:abc/sendMessage"
+    assert body["chat_id"] == "4242" and "StoreUnavailable" in body["text"]
+
+
+def test_cli_restore_prints_time_and_refuses_corrupt(store: Store, tmp_path: Path, clickhouse) -> None:
+    seeded(store)
+    target_dir = tmp_path / "backups"
+    run_backup(store, LocalDirTarget(target_dir), now=at(DAY), progress=quiet)
+    wipe(store)
+    env = {**base_env(clickhouse.url, store.database, tmp_path), "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "eslamed.cli", "restore", "latest", "--target", str(target_dir)]
+    ok = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "rows in" in ok.stdout and " s\n" in ok.stdout
+
+    again = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 1
+    assert "eslamed restore: refused:" in again.stderr and "is not empty" in again.stderr
+
+
+def test_cli_refuses_a_second_backup_while_one_runs(tmp_path: Path) -> None:
+    env = base_env("clickhouse://default:@127.0.0.1:1", "nothing_here", tmp_path)
+    env.update(BACKUP_TARGET=str(tmp_path / "backups"), PATH="/usr/bin:/bin")
+    (tmp_path / "data").mkdir()
+    with (tmp_path / "data" / "backup.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        run = subprocess.run(
+            [sys.executable, "-m", "eslamed.cli", "backup"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode == 1
+    assert "eslamed backup FAILED: another backup is still running" in run.stderr
