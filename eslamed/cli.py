@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from eslamed.config import ConfigError, Settings, load_settings
+from eslamed.site import cli as site_cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="create the database and tables (idempotent)")
     migrate.set_defaults(func=cmd_migrate)
+
+    site_cli.add_parser(sub)
     return parser
 
 
