@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, Request, Route
+from playwright.sync_api import Browser, BrowserContext, Page, Route
 
 from eslamed.site.builder import BuildResult
 from eslamed.store import Store
@@ -299,10 +299,10 @@ def fill_form(page: Page, name: str, phone: str) -> None:
 def test_form_posted_while_the_api_is_down_is_delivered_later(
     site: Site, clickhouse, store: Store, new_context, tmp_path: Path
 ) -> None:
+    require_lead_api(site)
     env = server_env(site.built.out, clickhouse.url, store.database, tmp_path)
     server = ServerProcess(env, tmp_path, workers=1).start()
     try:
-        require_lead_api(Site(server, store, site.built, tmp_path))
         gclid = f"TEST-GCLID-DOWN-{uuid.uuid4().hex[:8]}"
         context = new_context()
         page = open_page(context, f"{server.url}/acil?gclid={gclid}")
@@ -328,29 +328,30 @@ def pumping(page: Page):
     return lambda seconds: page.wait_for_timeout(seconds * 1000)
 
 
-def fetch_only_tracking(context: BrowserContext, statuses: list[int] | None = None) -> list[dict]:
-    """Refuse sendBeacon so batches go by fetch, whose status tracking.js sees; log every batch.
+ABORT = -1  # answer a post with a network failure instead of a status
 
-    With `statuses`, the first posts are answered with them and later ones reach the server.
+
+def fetch_only_tracking(context: BrowserContext, answers: list[int]) -> list[dict]:
+    """Refuse sendBeacon so batches go by fetch, whose outcome tracking.js sees; log every batch.
+
+    The first posts are answered from `answers` (a status, or ABORT for a connection refused);
+    later ones reach the real server.
     """
     batches: list[dict] = []
-    answers = iter(statuses or [])
-
-    def on_request(request: Request) -> None:
-        if request.url.endswith("/api/track"):
-            batches.append({"events": json.loads(request.post_data or "{}")["events"]})
+    scripted = iter(answers)
 
     def answer(route: Route) -> None:
-        status = next(answers, 0)
-        if status:
+        batches.append({"events": json.loads(route.request.post_data or "{}")["events"]})
+        status = next(scripted, 0)
+        if status == ABORT:
+            route.abort("connectionrefused")
+        elif status:
             route.fulfill(status=status, body="{}", content_type="application/json")
         else:
             route.continue_()
 
     context.add_init_script("navigator.sendBeacon = () => false;")
-    context.on("request", on_request)
-    if statuses:
-        context.route("**/api/track", answer)
+    context.route("**/api/track", answer)
     return batches
 
 
@@ -358,17 +359,20 @@ def attempts_of(batches: list[dict], event_type: str) -> list[list[str]]:
     return [[e["event_id"] for e in b["events"]] for b in batches if b["events"][0]["type"] == event_type]
 
 
-def test_tracking_retries_a_503_with_the_same_event_ids(site: Site, new_context) -> None:
+@pytest.mark.parametrize("failure", [503, ABORT], ids=["503", "network-error"])
+def test_tracking_retries_5xx_and_network_errors_with_the_same_event_ids(
+    site: Site, new_context, failure: int
+) -> None:
     context = new_context()
-    batches = fetch_only_tracking(context, [503])
+    batches = fetch_only_tracking(context, [failure, failure])
     marker = uuid.uuid4().hex
     page = open_page(context, f"{site.url}/iletisim?visit={marker}")
 
     rows = wait_for(
-        lambda: events_with_marker(site.store, marker), what="pageview after the retry", sleep=pumping(page)
+        lambda: events_with_marker(site.store, marker), what="pageview after the retries", sleep=pumping(page)
     )
     tries = attempts_of(batches, "pageview")
-    assert len(tries) == 2 and tries[0] == tries[1], "the retry resends the same event ids"
+    assert len(tries) == 3 and tries[0] == tries[1] == tries[2], "each retry resends the same event ids"
     assert [(r["type"], str(r["event_id"])) for r in rows] == [("pageview", tries[0][0])]
 
 
@@ -379,31 +383,3 @@ def test_tracking_does_not_retry_a_400(site: Site, new_context) -> None:
     wait_for(lambda: batches, what="the first post", sleep=pumping(page))
     page.wait_for_timeout(3500)  # a 5xx would have been retried after 1 s and again 2 s later
     assert len(attempts_of(batches, "pageview")) == 1
-
-
-def test_tracking_retries_network_errors_until_the_server_is_back(
-    site: Site, store: Store, clickhouse, new_context, tmp_path: Path
-) -> None:
-    server = ServerProcess(server_env(site.built.out, clickhouse.url, store.database, tmp_path), tmp_path, 1)
-    server.start()
-    try:
-        context = new_context()
-        batches = fetch_only_tracking(context)
-        page = open_page(context, f"{server.url}/iletisim")
-        wait_for(lambda: events(store, type="pageview"), what="first pageview", sleep=pumping(page))
-        server.stop()
-
-        page.evaluate("E.t('custom', {probe: 'offline'})")
-        wait_for(lambda: len(attempts_of(batches, "custom")) >= 2, what="a retry", sleep=pumping(page))
-        server.start()
-        rows = wait_for(
-            lambda: events(store, type="custom"),
-            timeout_s=30,
-            what="event after restart",
-            sleep=pumping(page),
-        )
-        tries = attempts_of(batches, "custom")
-        assert len({tuple(ids) for ids in tries}) == 1, "every retry resends the same event ids"
-        assert [str(r["event_id"]) for r in rows] == tries[0]
-    finally:
-        server.stop()

@@ -51,7 +51,8 @@ def site_dist() -> Path:
 
 def _file(dist: Path, name: str, cache_control: str, status: int = 200) -> Response:
     response = send_from_directory(dist, name, max_age=None)
-    response.status_code = status
+    if status != 200:
+        response.status_code = status
     response.headers["Cache-Control"] = cache_control
     if name.endswith(".html"):
         response.headers.update(SECURITY_HEADERS)
