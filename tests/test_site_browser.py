@@ -82,10 +82,11 @@ def new_context(browser: Browser) -> Iterator:
     contexts: list[BrowserContext] = []
     errors: list[str] = []
 
-    def factory(viewport: dict[str, int] = PHONE) -> BrowserContext:
+    def factory(viewport: dict[str, int] = PHONE, page_errors_expected: bool = False) -> BrowserContext:
         context = browser.new_context(user_agent=MOBILE_UA, viewport=viewport, locale="tr-TR")
         context.route("https://wa.me/**", lambda route: route.fulfill(body=WHATSAPP_STUB))
-        context.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
+        if not page_errors_expected:
+            context.on("page", lambda page: page.on("pageerror", lambda exc: errors.append(str(exc))))
         contexts.append(context)
         return context
 
@@ -270,6 +271,29 @@ def test_whatsapp_tap_records_an_event_and_a_lead(site: Site, new_context) -> No
     require_lead_api(site)
     lead = wait_for(lambda: leads(site.store, gclid=gclid), what="WhatsApp lead")
     assert [(r["source"], r["variant"]) for r in lead] == [("whatsapp", "fiyat")]
+
+
+def test_call_taps_scroll_depth_and_page_errors_are_tracked(site: Site, new_context) -> None:
+    gclid = f"TEST-GCLID-EVENTS-{uuid.uuid4().hex[:8]}"
+    context = new_context(page_errors_expected=True)
+    page = open_page(context, f"{site.url}/kvkk?gclid={gclid}")
+    page.locator("[data-sticky-bar] a[href^='tel:']").click()
+    page.mouse.wheel(0, 20000)
+    page.evaluate("setTimeout(() => { throw new Error('deneme hatası') })")
+
+    def recorded() -> dict[str, list[dict]]:
+        rows = events(site.store, gclid=gclid)
+        by_type: dict[str, list[dict]] = {}
+        for row in rows:
+            by_type.setdefault(row["type"], []).append(
+                dict(zip(row["props_keys"], row["props_values"], strict=True))
+            )
+        return by_type if {"call_click", "scroll", "error"} <= by_type.keys() else {}
+
+    by_type = wait_for(recorded, what="call, scroll and error events")
+    assert [props["el"] for props in by_type["call_click"]] == ["bar-call"]
+    assert sorted(int(props["depth"]) for props in by_type["scroll"]) == [25, 50, 75, 100]
+    assert [props["msg"] for props in by_type["error"]] == ["Uncaught Error: deneme hatası"]
 
 
 def test_form_lead_carries_the_gclid_of_the_landing_visit(site: Site, new_context) -> None:
