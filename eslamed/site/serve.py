@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, redirect, request, send_from_directory
 from werkzeug.exceptions import NotFound
@@ -50,7 +51,8 @@ def site_dist() -> Path:
 
 
 def _file(dist: Path, name: str, cache_control: str, status: int = 200) -> Response:
-    response = send_from_directory(dist, name, max_age=None)
+    # Only a 200 may turn into a 304; an error page is always sent whole.
+    response = send_from_directory(dist, name, max_age=None, conditional=status == 200)
     if status != 200:
         response.status_code = status
     response.headers["Cache-Control"] = cache_control
@@ -86,7 +88,7 @@ def page(path: str = "") -> Response:
         if not bare or index is None or not Path(index).is_file():
             return _not_found(dist)
         query = request.query_string.decode("latin-1")
-        return redirect(f"/{bare}" + (f"?{query}" if query else ""), code=301)
+        return redirect(f"/{quote(bare)}" + (f"?{query}" if query else ""), code=301)
     name, cache_control = _target(path)
     try:
         return _file(dist, name, cache_control)

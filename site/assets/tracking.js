@@ -20,10 +20,12 @@
       A = {},
       R = 0,
       s,
-      // A random UUID from a blob URL: unlike crypto.randomUUID it also exists outside secure contexts.
+      // A random UUID from a blob URL: unlike crypto.randomUUID it also exists outside secure contexts
+      // (the few empty blob URLs a page makes this way are freed when it unloads).
       I = () => URL.createObjectURL(new Blob).slice(-36),
       // Start (or refresh after a new ad click) the 90-day copy; only ever called with consent.
       // URLSearchParams serialises without ; or , so the same string fits a cookie and localStorage.
+      // A.e is that copy's expiry; it rides along in events too, where the server ignores it.
       Y = () => {
         try {
           if (F || !A.e) {
