@@ -39,6 +39,8 @@ ATTRIBUTION_FIELDS = (
     "visitor_id",
 )
 MINIFIERS = {".js": minify_js, ".css": minify_css}
+# The sticky bar's WhatsApp message follows the page's intent; other pages use whatsapp_default.
+STICKY_WHATSAPP = {"fiyat": "whatsapp_price", "acil": "whatsapp_emergency"}
 WEEK = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -180,7 +182,7 @@ def _render_pages(env: Environment, content: SiteContent, out: Path) -> list[Pat
     for page, target in [(p, out / p.output_file) for p in content.pages] + [
         (content.not_found, out / "404.html")
     ]:
-        wa_text = content.messages["whatsapp_price" if page.variant == "fiyat" else "whatsapp_default"]
+        wa_text = content.messages[STICKY_WHATSAPP.get(page.variant, "whatsapp_default")]
         try:
             html = env.get_template(page.template).render(
                 page=page, canonical=base + page.path, wa_text=wa_text
