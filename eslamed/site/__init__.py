@@ -1,0 +1,1 @@
+"""The static Turkish site: content, templates, tracking.js; build, budgets and serving."""
