@@ -108,3 +108,16 @@ def test_failed_insert_keeps_the_batch_and_marks_the_retry_as_replay(tmp_path: P
     assert drain(buffer, sink, batch_size=10) == 1
     assert sink.replays == [True]
     assert buffer.slot.inflight == (0, 0) and not buffer.pending()
+
+
+def test_slots_created_concurrently_by_many_processes_are_never_seen_half_made(tmp_path: Path) -> None:
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(8) as pool:
+        results = pool.map(_open_slot_in_child, [tmp_path] * 64)
+    assert results == [4096] * 64
+    assert [p.name for p in (tmp_path).iterdir()] == ["s.ring"]
+
+
+def _open_slot_in_child(tmp_path: Path) -> int:
+    return RingSlot(tmp_path / "s.ring", capacity=4096).capacity

@@ -44,21 +44,35 @@ class Batch:
     payloads: list[bytes]
 
 
+def _create(path: Path, capacity: int) -> None:
+    """Build the slot under a private name, then link it into place: others never see it half made."""
+    tmp = path.with_name(f"{path.name}.init-{os.getpid()}")
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        try:
+            # Reserve real blocks now: a sparse file on a full tmpfs would SIGBUS the worker on first write.
+            os.posix_fallocate(fd, 0, HEADER_SIZE + capacity)
+            os.pwrite(fd, HEADER.pack(MAGIC, VERSION, 0, capacity, 0, 0, 0, 0), 0)
+        finally:
+            os.close(fd)
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 class RingSlot:
     def __init__(self, path: Path, capacity: int) -> None:
         self.path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        if not path.exists():
+            _create(path, capacity)
+        self._fd = os.open(path, os.O_RDWR)
         size = os.fstat(self._fd).st_size
-        if size == 0:
-            # Reserve real blocks now: a sparse file on a full tmpfs would SIGBUS the worker on first write.
-            os.posix_fallocate(self._fd, 0, HEADER_SIZE + capacity)
-            self._mm = mmap.mmap(self._fd, HEADER_SIZE + capacity)
-            self._mm[:HEADER_SIZE] = HEADER.pack(MAGIC, VERSION, 0, capacity, 0, 0, 0, 0)
-        else:
-            self._mm = mmap.mmap(self._fd, size)
-            magic, version, _, existing, *_ = HEADER.unpack_from(self._mm, 0)
-            if magic != MAGIC or version != VERSION or existing + HEADER_SIZE != size:
-                raise RingCorrupt(f"{path}: not a ring slot of this version")
+        self._mm = mmap.mmap(self._fd, size)
+        magic, version, _, existing, *_ = HEADER.unpack_from(self._mm, 0)
+        if magic != MAGIC or version != VERSION or existing + HEADER_SIZE != size:
+            raise RingCorrupt(f"{path}: not a ring slot of this version")
         self.capacity: int = HEADER.unpack_from(self._mm, 0)[3]
 
     def try_lock(self) -> bool:
