@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from eslamed.config import Settings, load_settings
+from eslamed.conversions.background import start_uploader
 from eslamed.ingest.track import TrackEndpoint
 from eslamed.runtime import Runtime
 
@@ -43,5 +44,6 @@ def create_app(settings: Settings | None = None, start_ingest: bool = True) -> D
     runtime = Runtime.build(settings)
     if start_ingest:
         runtime.start_ingest()
+        start_uploader(runtime)
     flask_app = create_flask_app(runtime)
     return Dispatcher(flask_app, TrackEndpoint(runtime), runtime)

@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="create the database and tables (idempotent)")
     migrate.set_defaults(func=cmd_migrate)
+
+    from eslamed.conversions import commands as conversion_commands
+
+    conversion_commands.register(sub)
     return parser
 
 
