@@ -95,7 +95,7 @@ class DataManagerBackend:
     def _shared_outcome(exc: api_exceptions.GoogleAPICallError, size: int) -> Outcome | None:
         """One outcome for the whole batch, or None when the batch must be split to find the bad event."""
         code = status_code(exc)
-        outcome = request_wide(code, exc.message)
+        outcome = request_wide(code)
         if outcome is not None:
             return outcome
         violations = [v for d in exc.details if hasattr(d, "field_violations") for v in d.field_violations]

@@ -123,7 +123,7 @@ class GoogleAdsBackend:
             return self._request_failed(sales, exc, validate_only)
         except api_exceptions.GoogleAPICallError as exc:
             code = status_code(exc)
-            shared = request_wide(code, exc.message) or Outcome(FAILED, google_reason(code, exc.message))
+            shared = request_wide(code) or Outcome(FAILED, google_reason(code, exc.message))
             return {sale.conversion_id: shared for sale in sales}
         by_index = {conversion_index(e): e for e in decode_failure(response.partial_failure_error.details)}
         return {

@@ -12,10 +12,10 @@ ACCESS = frozenset({"UNAUTHENTICATED", "PERMISSION_DENIED"})
 """The sale is fine but our credentials are not: keep it and retry slowly while the owner fixes them."""
 
 
-def request_wide(code: str, detail: str = "") -> Outcome | None:
+def request_wide(code: str) -> Outcome | None:
     """The outcome every sale in a failed request shares, or None when the failure may be one sale's."""
     if code in TRANSIENT:
-        return Outcome(RETRY, google_reason(code, detail))
+        return Outcome(RETRY, google_reason(code))
     if code in ACCESS:
-        return Outcome(RETRY, google_reason(code, detail), retry_after_s=MAX_BACKOFF_S)
+        return Outcome(RETRY, google_reason(code), retry_after_s=MAX_BACKOFF_S)
     return None

@@ -140,5 +140,5 @@ def google_reason(code: str, detail: str = "") -> str:
     """Owner-readable reason for a Google error code; unknown codes keep Google's own message."""
     known = _TEXT.get(code)
     if known:
-        return text(*known, code)
+        return text(*known, code) + (f": {detail}" if detail else "")
     return text("Google satışı kabul etmedi", f"Google rejected the sale: {detail or code}", code)
