@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import time
 from datetime import UTC, timedelta
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from google.ads import datamanager_v1 as dm
 
 from eslamed.conversions.ads_check import check_account
@@ -302,3 +305,72 @@ def test_two_gunicorn_workers_upload_each_sale_once(clickhouse, store, make_serv
 
     assert {latest(store)[c]["state"] for c in ids} == {"UPLOADED"}, server.log()
     assert sorted(peer.sent_transaction_ids()) == sorted(str(c) for c in ids)
+
+
+@pytest.mark.parametrize("backend_name", ["googleads"])
+def test_already_uploaded_counts_as_uploaded_and_too_recent_waits_six_hours(store, settings, peer):
+    now = utcnow()
+    known = seed_sale(store, seed_lead(store, now - timedelta(days=1)), now)
+    fresh = seed_sale(store, seed_lead(store, now - timedelta(hours=1), gclid="Cj0KCQiA-fresh-click"), now)
+    peer.accepted_orders.append(str(known))  # an earlier attempt reached Google before we recorded it
+    peer.gclid_errors["Cj0KCQiA-fresh-click"] = "TOO_RECENT_EVENT"
+
+    uploader(store, settings, clock=lambda: now).run_once()
+
+    rows = latest(store)
+    assert rows[known]["state"] == "UPLOADED"
+    assert "CLICK_CONVERSION_ALREADY_EXISTS" in rows[known]["reason"]
+    assert rows[fresh]["state"] == "RETRY"
+    assert rows[fresh]["next_attempt_at"] == now + timedelta(hours=6)
+    assert "6 saat" in rows[fresh]["reason"]
+
+
+@pytest.mark.parametrize("backend_name", ["datamanager"])
+def test_request_status_failure_is_recorded_as_failed(store, settings, peer):
+    now = utcnow()
+    conversion_id = seed_sale(store, seed_lead(store, now - timedelta(days=1)), now)
+    peer.final_status = "FAILED"
+
+    job = uploader(store, settings)
+    job.run_once()
+
+    final = latest(store)[conversion_id]
+    assert final["state"] == "FAILED"
+    assert "Bu tıklama bu Google Ads hesabında bulunamadı" in final["reason"]
+    assert [c.method for c in peer.calls] == ["IngestEvents", "RetrieveRequestStatus"]
+
+
+@pytest.mark.parametrize("backend_name", ["datamanager"])
+def test_service_account_key_file_authenticates_without_oauth_client(
+    clickhouse, store, tmp_path, env, peer, token_server
+):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    key_file = tmp_path / "service-account.json"
+    key_file.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "eslamed-test",
+                "private_key_id": "k1",
+                "private_key": pem,
+                "client_email": "uploader@eslamed-test.iam.gserviceaccount.com",
+                "client_id": "1",
+                "token_uri": token_server.url,
+            }
+        )
+    )
+    oauth = ("GOOGLE_ADS_CLIENT_ID", "GOOGLE_ADS_CLIENT_SECRET", "GOOGLE_ADS_REFRESH_TOKEN")
+    sa_env = {k: v for k, v in env.items() if k not in oauth}
+    sa_env["GOOGLE_ADS_SERVICE_ACCOUNT_FILE"] = str(key_file)
+    settings = settings_for(clickhouse.url, store, tmp_path, **sa_env)
+    conversion_id = seed_sale(store, seed_lead(store, utcnow() - timedelta(days=1)), utcnow())
+    grants_before = len(token_server.grants)
+
+    uploader(store, settings).run_once()
+
+    assert latest(store)[conversion_id]["state"] == "UPLOADED"
+    new_grants = token_server.grants[grants_before:]
+    assert new_grants and new_grants[0]["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"

@@ -12,7 +12,7 @@ import gevent.event
 from eslamed.conversions.lock import UploadLock
 from eslamed.conversions.settings import AdsConfig, ads_config
 from eslamed.conversions.uploader import Uploader, make_backend
-from eslamed.store import Store
+from eslamed.store import Store, StoreUnavailable
 
 if TYPE_CHECKING:
     from eslamed.runtime import Runtime
@@ -57,6 +57,8 @@ class BackgroundUploader:
                     report = self._uploader.run_once()
                     if report.states:
                         log.info("conversion upload: %s", dict(report.states))
+                except StoreUnavailable as exc:
+                    log.warning("conversion upload postponed: %s", exc)
                 except Exception:
                     log.exception("conversion upload failed; retrying in %.0fs", self.config.interval_s)
             self._stop.wait(timeout=self.config.interval_s)

@@ -35,7 +35,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
         store.close()
     for conversion_id, outcome in report.results:
         print(f"{conversion_id}  {outcome.state:<8}  {outcome.reason}")
-    mode = "checked (validate_only, nothing stored)" if args.dry_run else "done"
+    mode = "dry run (validate_only, nothing stored), would be" if args.dry_run else "done"
     summary = ", ".join(f"{state} {count}" for state, count in sorted(report.states.items())) or "nothing due"
     print(f"{mode}: {summary}")
     return 0

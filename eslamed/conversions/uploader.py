@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from google.api_core import exceptions as api_exceptions
 
+from eslamed import metrics
 from eslamed.conversions.model import (
     FAILED,
     MAX_ATTEMPTS,
@@ -72,6 +73,10 @@ class RunReport:
         self.states[outcome.state] += 1
         self.results.append((conversion_id, outcome))
 
+    def count(self, backend: str) -> None:
+        for state, n in self.states.items():
+            metrics.CONVERSION_UPLOADS.labels(backend, state).inc(n)
+
 
 class Uploader:
     def __init__(
@@ -104,8 +109,10 @@ class Uploader:
             self._attempt(rows, report)
             if self.validate_only or len(rows) < self.batch_size:
                 break
-        if not self.validate_only and hasattr(self.backend, "request_status"):
-            self._confirm(report)
+        if not self.validate_only:
+            if hasattr(self.backend, "request_status"):
+                self._confirm(report)
+            report.count(self.backend.name)
         return report
 
     def _attempt(self, rows: list[dict[str, Any]], report: RunReport) -> None:

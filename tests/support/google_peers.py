@@ -120,6 +120,8 @@ class GrpcPeer:
     calls: list[Call] = field(default_factory=list)
     unavailable_left: int = 0
     bad_gclids: set[str] = field(default_factory=set)
+    gclid_errors: dict[str, str] = field(default_factory=dict)
+    final_status: str = "SUCCESS"
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -215,9 +217,16 @@ class DataManagerPeer(GrpcPeer):
         if request.request_id not in self.accepted:
             context.abort(grpc.StatusCode.NOT_FOUND, "unknown request id")
         ingested = self.accepted[request.request_id]
+        failed = self.final_status == "FAILED"
+        reason = dm.ProcessingErrorReason.PROCESSING_ERROR_REASON_CLICK_NOT_FOUND
         status = dm.RequestStatusPerDestination(
             destination=ingested.destinations[0],
-            request_status=dm.RequestStatusPerDestination.RequestStatus.SUCCESS,
+            request_status=dm.RequestStatusPerDestination.RequestStatus[self.final_status],
+            error_info=dm.ErrorInfo(
+                error_counts=[dm.ErrorCount(record_count=len(ingested.events), reason=reason)]
+            )
+            if failed
+            else None,
             events_ingestion_status=dm.RequestStatusPerDestination.IngestEventsStatus(
                 record_count=len(ingested.events)
             ),
@@ -256,7 +265,9 @@ class GoogleAdsPeer(GrpcPeer):
         failures, results = [], []
         for i, conversion in enumerate(request.conversions):
             code = None
-            if conversion.gclid in self.bad_gclids:
+            if conversion.gclid in self.gclid_errors:
+                code = UploadError[self.gclid_errors[conversion.gclid]]
+            elif conversion.gclid in self.bad_gclids:
                 code = UploadError.UNPARSEABLE_GCLID
             elif conversion.order_id in self.accepted_orders:
                 code = UploadError.CLICK_CONVERSION_ALREADY_EXISTS
