@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from datetime import UTC, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -293,7 +294,7 @@ def test_ads_check_reports_a_ready_account_and_a_wrong_action_in_plain_words(
 
 
 @pytest.mark.parametrize("backend_name", ["datamanager"])
-def test_two_gunicorn_workers_upload_each_sale_once(clickhouse, store, make_server, env, peer):
+def test_two_gunicorn_workers_upload_each_sale_once(clickhouse, store, env, peer, make_server):
     now = utcnow()
     ids = [seed_sale(store, seed_lead(store, now - timedelta(days=1)), now) for _ in range(5)]
 
@@ -374,3 +375,43 @@ def test_service_account_key_file_authenticates_without_oauth_client(
     assert latest(store)[conversion_id]["state"] == "UPLOADED"
     new_grants = token_server.grants[grants_before:]
     assert new_grants and new_grants[0]["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+def flock_holders() -> dict[int, int]:
+    """inode -> pid of every flock on this machine, from /proc/locks."""
+    holders = {}
+    for line in Path("/proc/locks").read_text().splitlines():
+        parts = line.split()
+        if parts[1] == "FLOCK":
+            holders[int(parts[5].rsplit(":", 1)[1])] = int(parts[4])
+    return holders
+
+
+def lock_holder(lock_file) -> int | None:
+    return flock_holders().get(os.stat(lock_file).st_ino)
+
+
+@pytest.mark.parametrize("backend_name", ["datamanager"])
+def test_killed_uploading_worker_hands_over_to_another(clickhouse, store, env, peer, make_server, tmp_path):
+    server = make_server(clickhouse, store, workers=2, GOOGLE_ADS_UPLOAD_INTERVAL_S="0.3", **env)
+    lock_file = tmp_path / "spool" / "locks" / "conversions-upload.lock"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not (lock_file.exists() and lock_holder(lock_file)):
+        time.sleep(0.1)
+    holder = lock_holder(lock_file)
+    assert holder in server.worker_pids(), server.log()
+
+    server.kill_worker(holder)
+    conversion_id = seed_sale(store, seed_lead(store, utcnow() - timedelta(days=1)), utcnow())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and latest(store)[conversion_id]["state"] != "UPLOADED":
+        time.sleep(0.2)
+
+    assert latest(store)[conversion_id]["state"] == "UPLOADED", server.log()
+    assert lock_holder(lock_file) not in (None, holder)
+    assert peer.sent_transaction_ids() == [str(conversion_id)]
+    # Let the replacement worker finish booting (it holds its ring slot's flock) before teardown:
+    # a SIGTERM that reaches a worker before gunicorn installs its handlers is lost.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not set(server.worker_pids()) <= set(flock_holders().values()):
+        time.sleep(0.2)
