@@ -415,3 +415,19 @@ def test_killed_uploading_worker_hands_over_to_another(clickhouse, store, env, p
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not set(server.worker_pids()) <= set(flock_holders().values()):
         time.sleep(0.2)
+
+
+def test_revoked_refresh_token_keeps_the_sale_and_names_the_credentials(store, settings, peer, token_server):
+    now = utcnow()
+    conversion_id = seed_sale(store, seed_lead(store, now - timedelta(days=1)), now)
+    token_server.revoked = True
+    try:
+        uploader(store, settings, clock=lambda: now).run_once()
+    finally:
+        token_server.revoked = False
+
+    row = latest(store)[conversion_id]
+    assert row["state"] == "RETRY"
+    assert "[UNAUTHENTICATED]" in row["reason"] and "refresh token" in row["reason"]
+    assert row["next_attempt_at"] == now + timedelta(hours=6)
+    assert peer.calls == []

@@ -47,12 +47,18 @@ def secure_channel(config: AdsConfig, endpoint: str, scope: str) -> grpc.Channel
 
 
 def status_code(exc: BaseException) -> str:
-    """The gRPC status name of an error from either client library ('' when it is not a gRPC error)."""
+    """The gRPC status name of an error from either client library ('' when it is not a gRPC error).
+
+    A refused OAuth refresh (revoked refresh token, wrong client secret) reaches us as UNAVAILABLE
+    from gRPC's auth plugin; it is reported as UNAUTHENTICATED so the owner learns what to fix.
+    """
     inner = getattr(exc, "error", None)
     for candidate in (exc, inner):
         code = getattr(candidate, "grpc_status_code", None)
         if code is None and isinstance(candidate, grpc.RpcError) and hasattr(candidate, "code"):
             code = candidate.code()
         if isinstance(code, grpc.StatusCode):
+            if code == grpc.StatusCode.UNAVAILABLE and "metadata from plugin" in str(exc):
+                return "UNAUTHENTICATED"
             return code.name
     return ""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import grpc
 from cryptography import x509
@@ -78,18 +79,19 @@ class TokenServer:
 
     def __init__(self) -> None:
         self.grants: list[dict[str, str]] = []
+        self.revoked = False
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-                from urllib.parse import parse_qsl
-
                 outer.grants.append(dict(parse_qsl(body)))
-                payload = json.dumps(
-                    {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"}
-                )
-                self.send_response(200)
+                if outer.revoked:
+                    answer = {"error": "invalid_grant", "error_description": "Token has been revoked."}
+                else:
+                    answer = {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"}
+                payload = json.dumps(answer)
+                self.send_response(400 if outer.revoked else 200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
                 self.wfile.write(payload.encode())
