@@ -431,3 +431,14 @@ def test_revoked_refresh_token_keeps_the_sale_and_names_the_credentials(store, s
     assert "[UNAUTHENTICATED]" in row["reason"] and "refresh token" in row["reason"]
     assert row["next_attempt_at"] == now + timedelta(hours=6)
     assert peer.calls == []
+
+
+@pytest.mark.parametrize("backend_name", ["datamanager"])
+def test_batches_never_exceed_the_batch_size(store, settings, peer):
+    now = utcnow()
+    ids = [seed_sale(store, seed_lead(store, now - timedelta(days=1)), now) for _ in range(7)]
+
+    Uploader(store, make_backend(ads_config(settings)), batch_size=3).run_once()
+
+    assert [len(r.events) for r in peer.requests("IngestEvents")] == [3, 3, 1]
+    assert sorted(peer.sent_transaction_ids()) == sorted(str(c) for c in ids)

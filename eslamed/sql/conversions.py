@@ -46,14 +46,10 @@ ORDER BY closed_at, conversion_id
 LIMIT %(limit)s"""
 )
 
-BY_ID = "SELECT * FROM (" + LATEST + ") WHERE conversion_id IN %(ids)s"
-
 HISTORY = """
 SELECT conversion_id, version, state, attempts, reason, next_attempt_at, backend, request_id
 FROM {db}.conversions WHERE conversion_id IN %(ids)s ORDER BY conversion_id, version
 """
-
-STATE_COUNTS = "SELECT state, count() FROM (" + LATEST + ") GROUP BY state"
 
 LEADS_FOR_UPLOAD = """
 SELECT
