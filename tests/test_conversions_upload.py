@@ -442,3 +442,18 @@ def test_batches_never_exceed_the_batch_size(store, settings, peer):
 
     assert [len(r.events) for r in peer.requests("IngestEvents")] == [3, 3, 1]
     assert sorted(peer.sent_transaction_ids()) == sorted(str(c) for c in ids)
+
+
+@pytest.mark.parametrize("backend_name", ["datamanager"])
+def test_wrong_conversion_action_is_not_blamed_on_the_sales(store, settings, peer):
+    now = utcnow()
+    ids = [seed_sale(store, seed_lead(store, now - timedelta(days=1)), now) for _ in range(4)]
+    peer.request_error = "INVALID_CONVERSION_ACTION_ID"
+
+    uploader(store, settings, clock=lambda: now).run_once()
+
+    assert len(peer.requests("IngestEvents")) == 1  # an account problem: the batch is not split
+    rows = latest(store)
+    assert {rows[c]["state"] for c in ids} == {"RETRY"}
+    assert all("GOOGLE_ADS_CONVERSION_ACTION_ID" in rows[c]["reason"] for c in ids)
+    assert {rows[c]["next_attempt_at"] for c in ids} == {now + timedelta(hours=6)}

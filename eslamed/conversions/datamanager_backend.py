@@ -17,7 +17,14 @@ from google.api_core import exceptions as api_exceptions
 from eslamed.conversions.google_channel import DATAMANAGER_SCOPE, secure_channel, status_code
 from eslamed.conversions.model import FAILED, RETRY, UPLOADED, Outcome, Sale
 from eslamed.conversions.outcomes import request_wide
-from eslamed.conversions.reasons import ALREADY_UPLOADED, TOO_RECENT, TOO_RECENT_RETRY_S, google_reason, text
+from eslamed.conversions.reasons import (
+    ACCOUNT_PROBLEMS,
+    ALREADY_UPLOADED,
+    TOO_RECENT,
+    TOO_RECENT_RETRY_S,
+    google_reason,
+    text,
+)
 from eslamed.conversions.settings import AdsConfig
 
 _SOURCES = {"call": dm.EventSource.PHONE, "whatsapp": dm.EventSource.MESSAGE}
@@ -101,7 +108,7 @@ class DataManagerBackend:
         violations = [v for d in exc.details if hasattr(d, "field_violations") for v in d.field_violations]
         reason = exc.reason or next((v.reason for v in violations if getattr(v, "reason", "")), "") or code
         about_events = any(v.field.startswith("events") for v in violations)
-        if violations and not about_events:
+        if reason in ACCOUNT_PROBLEMS or (violations and not about_events):
             return Outcome(RETRY, google_reason(reason, exc.message), retry_after_s=TOO_RECENT_RETRY_S)
         if size > 1:
             return None

@@ -29,6 +29,22 @@ TOO_RECENT = frozenset(
 
 TOO_RECENT_RETRY_S = 6 * 3600
 
+ACCOUNT_PROBLEMS = frozenset(
+    {
+        "INVALID_CONVERSION_ACTION_ID",
+        "INVALID_CONVERSION_ACTION_TYPE",
+        "INVALID_DESTINATION",
+        "NOT_ALLOWLISTED",
+        "TERMS_AND_CONDITIONS_NOT_SIGNED",
+        "OPERATING_ACCOUNT_LOGIN_ACCOUNT_MISMATCH",
+        "DESTINATION_ACCOUNT_ENHANCED_CONVERSIONS_TERMS_NOT_SIGNED",
+        "DESTINATION_ACCOUNT_NOT_ENABLED_ENHANCED_CONVERSIONS_FOR_LEADS",
+        "DESTINATION_ACCOUNT_DATA_POLICY_PROHIBITS_ENHANCED_CONVERSIONS",
+        "CONVERSION_ACTION_TOO_RECENTLY_CREATED",
+    }
+)
+"""Data Manager reasons about our account settings, not one event: no point splitting the batch."""
+
 _TEXT: dict[str, tuple[str, str]] = {
     "UNPARSEABLE_GCLID": ("Tıklama kimliği (gclid) bozuk", "The click id (gclid) is malformed"),
     "UNPARSEABLE_GBRAID": ("Tıklama kimliği (gbraid) bozuk", "The click id (gbraid) is malformed"),

@@ -124,6 +124,7 @@ class GrpcPeer:
     bad_gclids: set[str] = field(default_factory=set)
     gclid_errors: dict[str, str] = field(default_factory=dict)
     final_status: str = "SUCCESS"
+    request_error: str = ""
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -186,6 +187,17 @@ class DataManagerPeer(GrpcPeer):
         }
 
     def ingest_events(self, request: dm.IngestEventsRequest, context: grpc.ServicerContext):
+        if self.request_error:
+            info = any_pb2.Any()
+            info.Pack(
+                error_details_pb2.ErrorInfo(reason=self.request_error, domain="datamanager.googleapis.com")
+            )
+            status = status_pb2.Status(
+                code=code_pb2.INVALID_ARGUMENT,
+                message="Request contains an invalid argument.",
+                details=[info],
+            )
+            context.abort_with_status(rpc_status.to_status(status))
         bad = [i for i, e in enumerate(request.events) if e.ad_identifiers.gclid in self.bad_gclids]
         if bad:
             info = any_pb2.Any()
