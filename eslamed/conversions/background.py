@@ -55,8 +55,10 @@ class BackgroundUploader:
                     if self._uploader is None:
                         self._uploader = Uploader(self.store, make_backend(self.config))
                     report = self._uploader.run_once()
-                    if report.states:
-                        log.info("conversion upload: %s", dict(report.states))
+                    if report.results:
+                        log.info(
+                            "conversion upload: %s, confirmed %s", dict(report.states), dict(report.confirmed)
+                        )
                 except StoreUnavailable as exc:
                     log.warning("conversion upload postponed: %s", exc)
                 except Exception:

@@ -38,6 +38,9 @@ def cmd_upload(args: argparse.Namespace) -> int:
     mode = "dry run (validate_only, nothing stored), would be" if args.dry_run else "done"
     summary = ", ".join(f"{state} {count}" for state, count in sorted(report.states.items())) or "nothing due"
     print(f"{mode}: {summary}")
+    if report.confirmed:
+        final = ", ".join(f"{state} {count}" for state, count in sorted(report.confirmed.items()))
+        print(f"Google's final status of earlier uploads: {final}")
     return 0
 
 

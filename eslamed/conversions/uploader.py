@@ -66,15 +66,22 @@ def utcnow() -> datetime:
 
 @dataclass
 class RunReport:
+    """States reached by this run's attempts, and Google's final word on earlier requests."""
+
     states: Counter = field(default_factory=Counter)
+    confirmed: Counter = field(default_factory=Counter)
     results: list[tuple[uuid.UUID, Outcome]] = field(default_factory=list)
 
     def add(self, conversion_id: uuid.UUID, outcome: Outcome) -> None:
         self.states[outcome.state] += 1
         self.results.append((conversion_id, outcome))
 
+    def confirm(self, conversion_id: uuid.UUID, outcome: Outcome) -> None:
+        self.confirmed[outcome.state] += 1
+        self.results.append((conversion_id, outcome))
+
     def count(self, backend: str) -> None:
-        for state, n in self.states.items():
+        for state, n in (self.states + self.confirmed).items():
             metrics.CONVERSION_UPLOADS.labels(backend, state).inc(n)
 
 
@@ -156,7 +163,7 @@ class Uploader:
             if outcome is None:
                 continue
             for row in group:
-                report.add(row["conversion_id"], outcome)
+                report.confirm(row["conversion_id"], outcome)
             self.store.insert_rows(
                 "conversions", [self._version(r, outcome, r["attempts"], now) for r in group]
             )
