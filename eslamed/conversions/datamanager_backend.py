@@ -133,7 +133,8 @@ class DataManagerBackend:
                 return Outcome(UPLOADED, CONFIRMED, request_id=request_id)
             if status.request_status == Status.FAILED:
                 first = counts[0].reason.name if counts else "INVALID_EVENT"
-                return Outcome(FAILED, google_reason(first), request_id=request_id)
+                state = UPLOADED if first in ALREADY_UPLOADED else FAILED
+                return Outcome(state, google_reason(first), request_id=request_id)
             if status.request_status == Status.PARTIAL_SUCCESS:
                 partial = text("Google isteğin bir kısmını reddetti", "Google rejected part of the request")
                 return Outcome(UPLOADED, f"{partial}: {reasons}", request_id=request_id)
