@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from google.api_core import exceptions as api_exceptions
@@ -41,6 +41,9 @@ MAX_BATCH = 2000
 """Both APIs take at most 2,000 conversions per request."""
 
 NEVER = datetime(1970, 1, 1)
+
+CONFIRM_WINDOW = timedelta(days=7)
+"""How long Google's final status of an accepted request is asked for; it usually settles in hours."""
 
 
 class Backend(Protocol):
@@ -149,11 +152,13 @@ class Uploader:
             self.store.insert_rows("conversions", new_rows)
 
     def _confirm(self, report: RunReport) -> None:
-        rows = self.store.query_dicts(self._q(sql.AWAITING_CONFIRMATION), {"limit": 10 * MAX_BATCH})
+        now = self.clock()
+        rows = self.store.query_dicts(
+            self._q(sql.AWAITING_CONFIRMATION), {"since": now - CONFIRM_WINDOW, "limit": 10 * MAX_BATCH}
+        )
         by_request: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             by_request.setdefault(row["request_id"], []).append(row)
-        now = self.clock()
         for request_id, group in by_request.items():
             try:
                 outcome = self.backend.request_status(request_id)  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ SELECT
     max(version) AS version_max,
     argMax(lead_id, version) AS lead_id,
     argMax(created_at, version) AS created_at,
+    argMax(updated_at, version) AS updated_at,
     argMax(closed_at, version) AS closed_at,
     argMax(revenue, version) AS revenue,
     argMax(currency, version) AS currency,
@@ -42,6 +43,7 @@ AWAITING_CONFIRMATION = (
     "SELECT * FROM ("
     + LATEST
     + """) WHERE state = 'UPLOADED' AND backend = 'datamanager' AND request_id != '' AND reason = ''
+    AND updated_at >= %(since)s
 ORDER BY closed_at, conversion_id
 LIMIT %(limit)s"""
 )
