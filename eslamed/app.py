@@ -9,6 +9,7 @@ from flask import Flask
 
 from eslamed import security_headers
 from eslamed.config import Settings, load_settings
+from eslamed.conversions.background import start_uploader
 from eslamed.ingest.track import TrackEndpoint
 from eslamed.runtime import Runtime
 
@@ -56,5 +57,6 @@ def create_app(settings: Settings | None = None, start_ingest: bool = True) -> D
     runtime = Runtime.build(settings)
     if start_ingest:
         runtime.start_ingest()
+        start_uploader(runtime)
     flask_app = create_flask_app(runtime)
     return Dispatcher(flask_app, TrackEndpoint(runtime), runtime)

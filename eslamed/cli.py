@@ -9,6 +9,7 @@ from pathlib import Path
 
 from eslamed.backup import command as backup_command
 from eslamed.config import ConfigError, Settings, load_settings
+from eslamed.conversions import commands as conversion_commands
 from eslamed.site import cli as site_cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(func=cmd_migrate)
     backup_command.add_parsers(sub, _settings)
     site_cli.add_parser(sub)
+    conversion_commands.register(sub)
     return parser
 
 

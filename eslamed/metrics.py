@@ -37,6 +37,9 @@ SPILL_BYTES = Gauge(
 )
 SPILLED = Counter("eslamed_spilled_total", "Records written to the disk spill because the ring was full")
 SLOTS_RECOVERED = Counter("eslamed_slots_recovered_total", "Records drained from slots of dead workers")
+CONVERSION_UPLOADS = Counter(
+    "eslamed_conversion_uploads_total", "Sales moved to a new upload state, by backend", ["backend", "state"]
+)
 CLICKHOUSE_UP = Gauge(
     "eslamed_clickhouse_up", "1 when the last flush reached ClickHouse", multiprocess_mode="min"
 )

@@ -6,7 +6,6 @@ another branch); they skip, saying so, while this server answers 404 for it.
 """
 
 # Turkish UI strings use the dotless i (U+0131), which RUF001 flags as a look-alike.
-# ruff: noqa: RUF001
 from __future__ import annotations
 
 import json

@@ -1,7 +1,6 @@
 """`eslamed site build`: pages, hashed assets, sitemap, robots, JSON-LD, and the budgets."""
 
 # Turkish UI strings use the dotless i (U+0131), which RUF001 flags as a look-alike.
-# ruff: noqa: RUF001
 from __future__ import annotations
 
 import gzip

@@ -1,7 +1,6 @@
 """The built site served by the real gunicorn: pretty URLs, caching, and no shadowing of the API."""
 
 # Turkish UI strings use the dotless i (U+0131), which RUF001 flags as a look-alike.
-# ruff: noqa: RUF001
 from __future__ import annotations
 
 from collections.abc import Iterator

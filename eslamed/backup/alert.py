@@ -18,7 +18,7 @@ def report_failure(settings: Settings, message: str) -> None:
     try:
         reply = requests.post(
             f"{base}/bot{token}/sendMessage",
-            json={"chat_id": chat, "text": f"⚠️ Eslamed yedekleme başarısız: {message}"},  # noqa: RUF001
+            json={"chat_id": chat, "text": f"⚠️ Eslamed yedekleme başarısız: {message}"},
             timeout=10,
         )
         reply.raise_for_status()

@@ -32,7 +32,7 @@ def events_for_day(day: date, count: int, rng: random.Random) -> list[dict]:
                 "title": "Oksijen Konsantratörü Kiralama | İstanbul",
                 "source": rng.choice(SOURCES),
                 "gclid": f"Cj0K{rng.randrange(10**9)}",
-                "city": rng.choice(("İstanbul", "Kadıköy", "Üsküdar")),  # noqa: RUF001
+                "city": rng.choice(("İstanbul", "Kadıköy", "Üsküdar")),
                 "device": rng.choice(("mobile", "desktop")),
                 "props_keys": ["depth"],
                 "props_values": [str(rng.randrange(100))],
@@ -59,9 +59,9 @@ def insert_leads_and_sales(store: Store, leads: int, when: datetime, seed: int =
             "lead_id": lead_id,
             "created_at": when,
             "source": "form",
-            "name": f"Ayşe Yılmaz {n}",  # noqa: RUF001
+            "name": f"Ayşe Yılmaz {n}",
             "phone": f"+90532{rng.randrange(10**7):07d}",
-            "message": "Annem için oksijen konsantratörü lazım, fiyat?",  # noqa: RUF001
+            "message": "Annem için oksijen konsantratörü lazım, fiyat?",
             "gclid": f"Cj0K{rng.randrange(10**9)}",
             "consent": 1,
         }

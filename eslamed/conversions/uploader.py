@@ -1,0 +1,196 @@
+"""Moves due sales (PENDING, or RETRY whose time has come) to Google and records every attempt.
+
+Each attempt writes a new `conversions` version (state, attempts, reason, next_attempt_at,
+backend, request_id), so the history of every sale is kept and nothing is sent twice: a
+sale leaves the due set as soon as its UPLOADED/FAILED/SKIPPED row is written. The caller
+holds `UploadLock`, so two workers or a worker and cron never send the same batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from google.api_core import exceptions as api_exceptions
+
+from eslamed import metrics
+from eslamed.conversions.model import (
+    FAILED,
+    MAX_ATTEMPTS,
+    RETRY,
+    Outcome,
+    Sale,
+    build_sale,
+    local_problem,
+    next_attempt,
+)
+from eslamed.conversions.reasons import text
+from eslamed.conversions.settings import AdsConfig
+from eslamed.sql import conversions as sql
+from eslamed.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 2000
+"""Both APIs take at most 2,000 conversions per request."""
+
+NEVER = datetime(1970, 1, 1)
+
+CONFIRM_WINDOW = timedelta(days=7)
+"""How long Google's final status of an accepted request is asked for; it usually settles in hours."""
+
+
+class Backend(Protocol):
+    name: str
+
+    def upload(self, sales: list[Sale], validate_only: bool = False) -> dict[uuid.UUID, Outcome]: ...
+
+
+def make_backend(config: AdsConfig) -> Backend:
+    if config.backend == "googleads":
+        from eslamed.conversions.googleads_backend import GoogleAdsBackend
+
+        return GoogleAdsBackend(config)
+    from eslamed.conversions.datamanager_backend import DataManagerBackend
+
+    return DataManagerBackend(config)
+
+
+def utcnow() -> datetime:
+    """Naive UTC, like every DateTime the server stores."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class RunReport:
+    """States reached by this run's attempts, and Google's final word on earlier requests."""
+
+    states: Counter = field(default_factory=Counter)
+    confirmed: Counter = field(default_factory=Counter)
+    results: list[tuple[uuid.UUID, Outcome]] = field(default_factory=list)
+
+    def add(self, conversion_id: uuid.UUID, outcome: Outcome) -> None:
+        self.states[outcome.state] += 1
+        self.results.append((conversion_id, outcome))
+
+    def confirm(self, conversion_id: uuid.UUID, outcome: Outcome) -> None:
+        self.confirmed[outcome.state] += 1
+        self.results.append((conversion_id, outcome))
+
+    def count(self, backend: str) -> None:
+        for state, n in (self.states + self.confirmed).items():
+            metrics.CONVERSION_UPLOADS.labels(backend, state).inc(n)
+
+
+class Uploader:
+    def __init__(
+        self,
+        store: Store,
+        backend: Backend,
+        clock: Callable[[], datetime] = utcnow,
+        batch_size: int = MAX_BATCH,
+        validate_only: bool = False,
+    ) -> None:
+        self.store = store
+        self.backend = backend
+        self.clock = clock
+        self.batch_size = min(batch_size, MAX_BATCH)
+        self.validate_only = validate_only
+
+    def _q(self, query: str) -> str:
+        return query.format(db=self.store.database)
+
+    def run_once(self) -> RunReport:
+        """Send everything due now, batch by batch, then read Google's final word on earlier requests."""
+        report = RunReport()
+        seen: set[uuid.UUID] = set()
+        while True:
+            rows = self.store.query_dicts(self._q(sql.DUE), {"now": self.clock(), "limit": self.batch_size})
+            rows = [row for row in rows if row["conversion_id"] not in seen]
+            if not rows:
+                break
+            seen.update(row["conversion_id"] for row in rows)
+            self._attempt(rows, report)
+            if self.validate_only or len(rows) < self.batch_size:
+                break
+        if not self.validate_only:
+            if hasattr(self.backend, "request_status"):
+                self._confirm(report)
+            report.count(self.backend.name)
+        return report
+
+    def _attempt(self, rows: list[dict[str, Any]], report: RunReport) -> None:
+        now = self.clock()
+        leads = self._leads({row["lead_id"] for row in rows})
+        sales, outcomes = [], {}
+        for row in rows:
+            sale = build_sale(row, leads.get(row["lead_id"]))
+            problem = local_problem(sale, now)
+            if problem is None:
+                sales.append(sale)
+            else:
+                outcomes[row["conversion_id"]] = problem
+        sent = self.backend.upload(sales, validate_only=self.validate_only) if sales else {}
+        outcomes.update(sent)
+        new_rows = []
+        for row in rows:
+            outcome = outcomes[row["conversion_id"]]
+            was_sent = row["conversion_id"] in sent
+            attempts = row["attempts"] + (1 if was_sent else 0)
+            if outcome.state == RETRY and attempts >= MAX_ATTEMPTS:
+                gave_up = text(f"{attempts} denemeden sonra vazgeçildi", f"gave up after {attempts} attempts")
+                outcome = Outcome(FAILED, f"{outcome.reason}; {gave_up}", request_id=outcome.request_id)
+            report.add(row["conversion_id"], outcome)
+            new_rows.append(self._version(row, outcome, attempts, now))
+        if not self.validate_only:
+            self.store.insert_rows("conversions", new_rows)
+
+    def _confirm(self, report: RunReport) -> None:
+        now = self.clock()
+        rows = self.store.query_dicts(
+            self._q(sql.AWAITING_CONFIRMATION), {"since": now - CONFIRM_WINDOW, "limit": 10 * MAX_BATCH}
+        )
+        by_request: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_request.setdefault(row["request_id"], []).append(row)
+        for request_id, group in by_request.items():
+            try:
+                outcome = self.backend.request_status(request_id)  # type: ignore[attr-defined]
+            except api_exceptions.GoogleAPICallError as exc:
+                log.warning("request status for %s not available yet: %s", request_id, exc)
+                continue
+            if outcome is None:
+                continue
+            for row in group:
+                report.confirm(row["conversion_id"], outcome)
+            self.store.insert_rows(
+                "conversions", [self._version(r, outcome, r["attempts"], now) for r in group]
+            )
+
+    def _leads(self, lead_ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+        if not lead_ids:
+            return {}
+        found = self.store.query_dicts(self._q(sql.LEADS_FOR_UPLOAD), {"ids": tuple(lead_ids)})
+        return {lead["lead_id"]: lead for lead in found}
+
+    def _version(self, row: dict[str, Any], outcome: Outcome, attempts: int, now: datetime) -> dict[str, Any]:
+        new = {k: v for k, v in row.items() if k != "version_max"}
+        new.update(
+            version=max(time.time_ns(), row["version_max"] + 1),
+            updated_at=now,
+            state=outcome.state,
+            attempts=attempts,
+            reason=outcome.reason,
+            next_attempt_at=next_attempt(attempts, now, outcome.retry_after_s)
+            if outcome.state == RETRY
+            else NEVER,
+            backend=self.backend.name,
+            request_id=outcome.request_id or row["request_id"],
+        )
+        return new

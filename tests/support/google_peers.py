@@ -1,0 +1,348 @@
+"""Local stand-ins for Google: an OAuth token endpoint and TLS gRPC servers for the Data Manager
+API (IngestionService) and the Google Ads API (ConversionUploadService, GoogleAdsService).
+
+The installed client packages ship no generated servicers, so the servers register generic
+handlers with the packages' own message types: the wire format is exactly what the real
+client libraries send. Every call is recorded with its metadata.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import threading
+import uuid
+from concurrent import futures
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import grpc
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from google.ads import datamanager_v1 as dm
+from google.ads.googleads.v26.enums.types import (
+    conversion_action_status,
+    conversion_action_type,
+    customer_status,
+)
+from google.ads.googleads.v26.errors.types import conversion_upload_error, errors
+from google.ads.googleads.v26.resources.types import conversion_action, customer
+from google.ads.googleads.v26.services.types import conversion_upload_service as cus
+from google.ads.googleads.v26.services.types import google_ads_service as gas
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+ACCESS_TOKEN = "ya29.local-test-token"
+UploadError = conversion_upload_error.ConversionUploadErrorEnum.ConversionUploadError
+
+
+def make_tls(directory: Path) -> tuple[Path, bytes, bytes]:
+    """A self-signed certificate for localhost/127.0.0.1; returns (ca file, key pem, cert pem)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    ca_file = directory / "google-test-ca.pem"
+    ca_file.write_bytes(cert_pem)
+    return ca_file, key_pem, cert_pem
+
+
+class TokenServer:
+    """OAuth2 token endpoint: answers every refresh-token grant with ACCESS_TOKEN."""
+
+    def __init__(self) -> None:
+        self.grants: list[dict[str, str]] = []
+        self.revoked = False
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                outer.grants.append(dict(parse_qsl(body)))
+                if outer.revoked:
+                    answer = {"error": "invalid_grant", "error_description": "Token has been revoked."}
+                else:
+                    answer = {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"}
+                payload = json.dumps(answer)
+                self.send_response(400 if outer.revoked else 200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(payload.encode())
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/token"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@dataclass
+class Call:
+    method: str
+    request: Any
+    metadata: dict[str, str]
+
+
+@dataclass
+class GrpcPeer:
+    key_pem: bytes
+    cert_pem: bytes
+    calls: list[Call] = field(default_factory=list)
+    unavailable_left: int = 0
+    bad_gclids: set[str] = field(default_factory=set)
+    gclid_errors: dict[str, str] = field(default_factory=dict)
+    final_status: str = "SUCCESS"
+    request_error: str = ""
+
+    def __post_init__(self) -> None:
+        self.lock = threading.Lock()
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        for service, methods in self.services().items():
+            handlers = {
+                name: grpc.unary_unary_rpc_method_handler(
+                    self._recorded(name, fn),
+                    request_deserializer=req.deserialize,
+                    response_serializer=resp.serialize,
+                )
+                for name, (fn, req, resp) in methods.items()
+            }
+            self.server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(service, handlers)])
+        creds = grpc.ssl_server_credentials([(self.key_pem, self.cert_pem)])
+        self.port = self.server.add_secure_port("127.0.0.1:0", creds)
+        self.endpoint = f"localhost:{self.port}"
+        self.server.start()
+
+    def services(self) -> dict[str, dict[str, tuple]]:
+        raise NotImplementedError
+
+    def _recorded(self, name: str, fn):
+        def handler(request, context):
+            metadata = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
+            with self.lock:
+                self.calls.append(Call(name, request, metadata))
+                unavailable = self.unavailable_left > 0
+                self.unavailable_left -= 1 if unavailable else 0
+            if metadata.get("authorization") != f"Bearer {ACCESS_TOKEN}":
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong OAuth token")
+            if unavailable:
+                context.abort(grpc.StatusCode.UNAVAILABLE, "The service is currently unavailable.")
+            return fn(request, context)
+
+        return handler
+
+    def requests(self, method: str) -> list[Any]:
+        with self.lock:
+            return [c.request for c in self.calls if c.method == method]
+
+    def stop(self) -> None:
+        self.server.stop(grace=None)
+
+
+class DataManagerPeer(GrpcPeer):
+    """IngestionService: rejects a whole request (no partial failure) when any event has a bad gclid."""
+
+    def services(self) -> dict[str, dict[str, tuple]]:
+        self.accepted: dict[str, dm.IngestEventsRequest] = {}
+        return {
+            "google.ads.datamanager.v1.IngestionService": {
+                "IngestEvents": (self.ingest_events, dm.IngestEventsRequest, dm.IngestEventsResponse),
+                "RetrieveRequestStatus": (
+                    self.retrieve_status,
+                    dm.RetrieveRequestStatusRequest,
+                    dm.RetrieveRequestStatusResponse,
+                ),
+            }
+        }
+
+    def ingest_events(self, request: dm.IngestEventsRequest, context: grpc.ServicerContext):
+        if self.request_error:
+            info = any_pb2.Any()
+            info.Pack(
+                error_details_pb2.ErrorInfo(reason=self.request_error, domain="datamanager.googleapis.com")
+            )
+            status = status_pb2.Status(
+                code=code_pb2.INVALID_ARGUMENT,
+                message="Request contains an invalid argument.",
+                details=[info],
+            )
+            context.abort_with_status(rpc_status.to_status(status))
+        bad = [i for i, e in enumerate(request.events) if e.ad_identifiers.gclid in self.bad_gclids]
+        if bad:
+            info = any_pb2.Any()
+            info.Pack(
+                error_details_pb2.ErrorInfo(reason="INVALID_FORMAT", domain="datamanager.googleapis.com")
+            )
+            violations = any_pb2.Any()
+            violations.Pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(
+                            field=f"events[{i}].ad_identifiers.gclid", description="Invalid gclid."
+                        )
+                        for i in bad
+                    ]
+                )
+            )
+            status = status_pb2.Status(
+                code=code_pb2.INVALID_ARGUMENT,
+                message="Request contains an invalid argument.",
+                details=[info, violations],
+            )
+            context.abort_with_status(rpc_status.to_status(status))
+        request_id = str(uuid.uuid4())
+        if not request.validate_only:
+            with self.lock:
+                self.accepted[request_id] = request
+        return dm.IngestEventsResponse(request_id=request_id)
+
+    def retrieve_status(self, request: dm.RetrieveRequestStatusRequest, context: grpc.ServicerContext):
+        if request.request_id not in self.accepted:
+            context.abort(grpc.StatusCode.NOT_FOUND, "unknown request id")
+        ingested = self.accepted[request.request_id]
+        failed = self.final_status == "FAILED"
+        reason = dm.ProcessingErrorReason.PROCESSING_ERROR_REASON_CLICK_NOT_FOUND
+        status = dm.RequestStatusPerDestination(
+            destination=ingested.destinations[0],
+            request_status=dm.RequestStatusPerDestination.RequestStatus[self.final_status],
+            error_info=dm.ErrorInfo(
+                error_counts=[dm.ErrorCount(record_count=len(ingested.events), reason=reason)]
+            )
+            if failed
+            else None,
+            events_ingestion_status=dm.RequestStatusPerDestination.IngestEventsStatus(
+                record_count=len(ingested.events)
+            ),
+        )
+        return dm.RetrieveRequestStatusResponse(request_status_per_destination=[status])
+
+    def sent_transaction_ids(self) -> list[str]:
+        """Transaction ids of every event the peer accepted (not validate-only)."""
+        with self.lock:
+            return [e.transaction_id for r in self.accepted.values() for e in r.events]
+
+
+class GoogleAdsPeer(GrpcPeer):
+    """ConversionUploadService with partial failure, plus GoogleAdsService.Search for `ads check`."""
+
+    customer_id: str = "1234567890"
+    action_id: int = 987654321
+    action_type: str = "UPLOAD_CLICKS"
+
+    def services(self) -> dict[str, dict[str, tuple]]:
+        self.accepted_orders: list[str] = []
+        return {
+            "google.ads.googleads.v26.services.ConversionUploadService": {
+                "UploadClickConversions": (
+                    self.upload,
+                    cus.UploadClickConversionsRequest,
+                    cus.UploadClickConversionsResponse,
+                )
+            },
+            "google.ads.googleads.v26.services.GoogleAdsService": {
+                "Search": (self.search, gas.SearchGoogleAdsRequest, gas.SearchGoogleAdsResponse)
+            },
+        }
+
+    def upload(self, request: cus.UploadClickConversionsRequest, context: grpc.ServicerContext):
+        failures, results = [], []
+        for i, conversion in enumerate(request.conversions):
+            code = None
+            if conversion.gclid in self.gclid_errors:
+                code = UploadError[self.gclid_errors[conversion.gclid]]
+            elif conversion.gclid in self.bad_gclids:
+                code = UploadError.UNPARSEABLE_GCLID
+            elif conversion.order_id in self.accepted_orders:
+                code = UploadError.CLICK_CONVERSION_ALREADY_EXISTS
+            if code is None:
+                results.append(
+                    cus.ClickConversionResult(
+                        gclid=conversion.gclid,
+                        conversion_action=conversion.conversion_action,
+                        conversion_date_time=conversion.conversion_date_time,
+                    )
+                )
+                if not request.validate_only:
+                    with self.lock:
+                        self.accepted_orders.append(conversion.order_id)
+                continue
+            results.append(cus.ClickConversionResult())
+            failures.append(
+                errors.GoogleAdsError(
+                    error_code=errors.ErrorCode(conversion_upload_error=code),
+                    message="The click ID could not be decoded.",
+                    location=errors.ErrorLocation(
+                        field_path_elements=[
+                            errors.ErrorLocation.FieldPathElement(field_name="conversions", index=i),
+                            errors.ErrorLocation.FieldPathElement(field_name="gclid"),
+                        ]
+                    ),
+                )
+            )
+        response = cus.UploadClickConversionsResponse(results=results)
+        if failures:
+            detail = any_pb2.Any(
+                type_url="type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure",
+                value=errors.GoogleAdsFailure.serialize(errors.GoogleAdsFailure(errors=failures)),
+            )
+            response.partial_failure_error = status_pb2.Status(
+                code=code_pb2.INVALID_ARGUMENT, message="partial failure", details=[detail]
+            )
+        return response
+
+    def search(self, request: gas.SearchGoogleAdsRequest, context: grpc.ServicerContext):
+        rows = []
+        if request.customer_id == self.customer_id and "FROM customer" in request.query:
+            account = customer.Customer(
+                id=int(self.customer_id),
+                descriptive_name="Eslamed Medikal",
+                currency_code="TRY",
+                time_zone="Europe/Istanbul",
+                status=customer_status.CustomerStatusEnum.CustomerStatus.ENABLED,
+            )
+            account.conversion_tracking_setting.accepted_customer_data_terms = True
+            rows.append(gas.GoogleAdsRow(customer=account))
+        if request.customer_id == self.customer_id and f"= {self.action_id}" in request.query:
+            action = conversion_action.ConversionAction(
+                id=self.action_id,
+                name="Satış (offline)",
+                status=conversion_action_status.ConversionActionStatusEnum.ConversionActionStatus.ENABLED,
+                type_=conversion_action_type.ConversionActionTypeEnum.ConversionActionType[self.action_type],
+            )
+            rows.append(gas.GoogleAdsRow(conversion_action=action))
+        return gas.SearchGoogleAdsResponse(results=rows)
+
+    def sent_order_ids(self) -> list[str]:
+        with self.lock:
+            return list(self.accepted_orders)
