@@ -92,19 +92,23 @@ def median(rounds: list[dict], key: str) -> float | None:
     return statistics.median(values) if values else None
 
 
-def summarise(pipeline: list[dict], baseline: list[dict]) -> dict:
-    keys = ("events_per_s", "requests_per_s", "p50_ms", "p99_ms", "cpu_ms_per_1000_events")
-    ratios = [p["events_per_s"] / b["events_per_s"] for p, b in zip(pipeline, baseline, strict=True)]
-    return {
-        "pipeline": {k: median(pipeline, k) for k in keys},
-        "baseline": {k: median(baseline, k) for k in keys},
-        "ratio_median": statistics.median(ratios),
-        "ratios": ratios,
-    }
+KEYS = ("events_per_s", "requests_per_s", "p50_ms", "p99_ms", "cpu_ms_per_1000_events")
+LABELS = {"pipeline": "pipeline", "baseline": "bare Flask", "compare": "--compare"}
 
 
-def print_table(summary: dict, reconciled: dict, clickhouse_ms: float | None) -> None:
-    p, b = summary["pipeline"], summary["baseline"]
+def summarise(results: dict[str, list[dict]]) -> dict:
+    """Medians per server, and same-round ratios of the pipeline against the others."""
+    summary: dict = {name: {k: median(rounds, k) for k in KEYS} for name, rounds in results.items()}
+    for other in results.keys() - {"pipeline"}:
+        ratios = [
+            p["events_per_s"] / o["events_per_s"]
+            for p, o in zip(results["pipeline"], results[other], strict=True)
+        ]
+        summary[f"ratio_vs_{other}"] = {"median": statistics.median(ratios), "rounds": ratios}
+    return summary
+
+
+def print_table(summary: dict, names: list[str], reconciled: dict, clickhouse_ms: float | None) -> None:
     rows = [
         ("events/s", "events_per_s", "{:,.0f}"),
         ("requests/s", "requests_per_s", "{:,.0f}"),
@@ -112,13 +116,16 @@ def print_table(summary: dict, reconciled: dict, clickhouse_ms: float | None) ->
         ("p99 latency ms", "p99_ms", "{:.1f}"),
         ("server CPU-ms / 1,000 events", "cpu_ms_per_1000_events", "{:.0f}"),
     ]
-    print(f"\n{'median of rounds':32} {'pipeline':>12} {'bare Flask':>12}")
+    print(f"\n{'median of rounds':32}" + "".join(f" {LABELS[n]:>12}" for n in names))
     for label, key, fmt in rows:
-        print(f"{label:32} {fmt.format(p[key]):>12} {fmt.format(b[key]):>12}")
+        print(f"{label:32}" + "".join(f" {fmt.format(summary[n][key]):>12}" for n in names))
     if clickhouse_ms is not None:
-        print(f"{'ClickHouse CPU-ms / 1,000 events':32} {clickhouse_ms:>12.0f} {'-':>12}")
-    ratios = ", ".join(f"{r:.2f}" for r in summary["ratios"])
-    print(f"{'ratio pipeline / bare Flask':32} {summary['ratio_median']:>12.2f}   (rounds: {ratios})")
+        print(f"{'ClickHouse CPU-ms / 1,000 events':32} {clickhouse_ms:>12.0f}")
+    for other in names[1:]:
+        ratio = summary[f"ratio_vs_{other}"]
+        rounds = ", ".join(f"{r:.2f}" for r in ratio["rounds"])
+        label = f"ratio pipeline / {LABELS[other]}"
+        print(f"{label:32} {ratio['median']:>12.2f}   (rounds: {rounds})")
     print(
         f"rows reconciled: acknowledged {reconciled['acknowledged']:,} <= stored uniqExact(event_id) "
         f"{reconciled['unique']:,} (count() {reconciled['count']:,}) <= sent {reconciled['sent']:,} "
@@ -131,13 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rounds", type=int, default=3, help="pipeline/baseline pairs (alternating order)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; the order of servers rotates")
     parser.add_argument("--duration", type=int, default=8, help="seconds of load per server per round")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both servers)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (every server)")
     parser.add_argument("--batch-share", type=float, default=0.5, help="share of batched requests")
     parser.add_argument("--server-cpus", help="taskset list for servers and ClickHouse ('none': no pinning)")
+    parser.add_argument(
+        "--compare", type=Path, help="another checkout (e.g. before a change) as a 3rd server"
+    )
     parser.add_argument("--profile", action="store_true", help="one extra pipeline round under py-spy")
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_track.json")
     args = parser.parse_args(argv)
@@ -149,34 +159,40 @@ def main(argv: list[str] | None = None) -> int:
     print(f"server CPUs: {server_cpus or 'all'}   wrk CPUs: {client_cpus or 'shared with the server'}")
     workdir = Path(tempfile.mkdtemp(prefix="eslamed-bench-"))
     stack = Stack.start_clickhouse(workdir, server_cpus)
-    servers: list[ServerProcess] = []
+    servers: dict[str, ServerProcess] = {}
     try:
-        pipeline = stack.server("pipeline", workers=args.workers, **BENCH_ENV)
-        baseline = stack.server(
+        servers["pipeline"] = stack.server("pipeline", workers=args.workers, **BENCH_ENV)
+        servers["baseline"] = stack.server(
             "baseline", app="loadtest.baseline_app:app", workers=args.workers, **BENCH_ENV
         )
-        servers = [pipeline, baseline]
+        if args.compare:
+            servers["compare"] = stack.server("compare", workers=args.workers, repo=args.compare, **BENCH_ENV)
+        names = list(servers)
+        storing = {"pipeline", "compare"}
         run_id = f"{int(time.time()) & 0xFFFFFF:06x}"
+        acknowledged = sent = 0
         warm = argparse.Namespace(**{**vars(args), "duration": 2})
-        first = drive(pipeline, warm, client_cpus, f"{run_id}f0")
-        acknowledged, sent = first["events"], first["sent"]
-        drive(baseline, warm, client_cpus, f"{run_id}f1")
+        for index, name in enumerate(names):
+            result = drive(servers[name], warm, client_cpus, f"{run_id}f{index}")
+            if name in storing:
+                acknowledged, sent = acknowledged + result["events"], sent + result["sent"]
 
-        results: dict[str, list[dict]] = {"pipeline": [], "baseline": []}
+        results: dict[str, list[dict]] = {name: [] for name in names}
         clickhouse_ms: list[float] = []
         for round_no in range(args.rounds):
-            order = [("pipeline", pipeline), ("baseline", baseline)]
-            for name, server in order if round_no % 2 == 0 else order[::-1]:
+            shift = round_no % len(names)
+            for index, name in enumerate(names[shift:] + names[:shift]):
                 ch_before = stack.clickhouse_cpu_ms()
-                result = drive(server, args, client_cpus, f"{run_id}{round_no:01x}{name == 'pipeline':d}")
-                if name == "pipeline":
+                result = drive(servers[name], args, client_cpus, f"{run_id}{round_no:01x}{index}")
+                if name in storing:
                     acknowledged += result["events"]
                     sent += result["sent"]
                     _, _, result["flush_wait_s"] = wait_stored(stack.store, acknowledged, 60)
+                if name == "pipeline":
                     clickhouse_ms.append((stack.clickhouse_cpu_ms() - ch_before) * 1000 / result["events"])
                 results[name].append(result)
                 print(
-                    f"round {round_no + 1} {name:9} {result['events_per_s']:>8,.0f} events/s "
+                    f"round {round_no + 1} {LABELS[name]:10} {result['events_per_s']:>8,.0f} events/s "
                     f"{result['requests_per_s']:>7,.0f} req/s  p50 {result['p50_ms']:.1f} ms  "
                     f"p99 {result['p99_ms']:.1f} ms  {result['cpu_ms_per_1000_events']:.0f} CPU-ms/1k",
                     flush=True,
@@ -184,9 +200,10 @@ def main(argv: list[str] | None = None) -> int:
 
         count, unique, _ = wait_stored(stack.store, acknowledged, 60)
         reconciled = reconcile(acknowledged, sent, count, unique)
-        summary = summarise(results["pipeline"], results["baseline"])
+        summary = summarise(results)
         profile_top = None
         if args.profile:
+            pipeline = servers["pipeline"]
             profile_top = profile.record_round(
                 pipeline, lambda: drive(pipeline, args, client_cpus, f"{run_id}ff"), workdir
             )
@@ -204,13 +221,13 @@ def main(argv: list[str] | None = None) -> int:
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2))
-        print_table(summary, reconciled, report["clickhouse_cpu_ms_per_1000_events"])
+        print_table(summary, names, reconciled, report["clickhouse_cpu_ms_per_1000_events"])
         if profile_top:
             print(profile.format_top(profile_top))
         print(f"written to {args.out}")
         return 0 if reconciled["ok"] else 1
     finally:
-        for server in servers:
+        for server in servers.values():
             stop_server(server)
         stack.close()
         shutil.rmtree(workdir, ignore_errors=True)

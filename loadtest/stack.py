@@ -84,7 +84,9 @@ class Stack:
         store.migrate()
         return cls(workdir, clickhouse, store, server_cpus)
 
-    def server(self, name: str, app: str | None = None, workers: int = 2, **env: str) -> ServerProcess:
+    def server(
+        self, name: str, app: str | None = None, workers: int = 2, repo: Path | None = None, **env: str
+    ) -> ServerProcess:
         workdir = self.workdir / name
         workdir.mkdir(parents=True, exist_ok=True)
         spool = spool_dir(name)
@@ -96,6 +98,8 @@ class Stack:
         )
         if app:
             process.app = app
+        if repo:
+            process.repo = repo.resolve()
         return process.start()
 
     def restart_clickhouse(self) -> None:

@@ -2,7 +2,8 @@
 
 Used by the tests and by the load tools, so both exercise exactly the production settings.
 `app` swaps the WSGI target (the load benchmark's bare-Flask baseline runs under the same
-gunicorn settings); `cpus` pins the master and its workers with taskset.
+gunicorn settings); `cpus` pins the master and its workers with taskset; `repo` runs another
+checkout (the benchmark compares code before and after a change in one run).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class ServerProcess:
     process: subprocess.Popen | None = None
     app: str = WSGI_APP
     cpus: str | None = None
+    repo: Path = REPO
 
     @property
     def url(self) -> str:
@@ -47,12 +49,14 @@ class ServerProcess:
         env.update(self.env)
         env["ESLAMED_BIND"] = f"127.0.0.1:{self.port}"
         env["ESLAMED_WORKERS"] = str(self.workers)
-        cmd = [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"), self.app]
+        if self.repo != REPO:
+            env["PYTHONPATH"] = str(self.repo)
+        cmd = [sys.executable, "-m", "gunicorn", "-c", str(self.repo / "gunicorn.conf.py"), self.app]
         if self.cpus and shutil.which("taskset"):
             cmd = ["taskset", "-c", self.cpus, *cmd]
         self.process = subprocess.Popen(
             cmd,
-            cwd=REPO,
+            cwd=self.repo,
             env=env,
             stdout=self.log_path.open("ab"),
             stderr=subprocess.STDOUT,
