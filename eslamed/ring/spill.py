@@ -27,13 +27,18 @@ class Spill:
         directory.mkdir(parents=True, exist_ok=True)
         self._write_fd: int | None = None
         self._write_path: Path | None = None
+        self._active: bool | None = None
 
     def segments(self) -> list[Path]:
         return sorted(self.directory.glob("seg-*.log"))
 
     @property
     def active(self) -> bool:
-        return bool(self.segments())
+        """Asked on every append, so the directory is listed only after a segment was removed:
+        the slot's flock makes this process the only writer of its spill directory."""
+        if self._active is None:
+            self._active = bool(self.segments())
+        return self._active
 
     def pending_bytes(self) -> int:
         total = 0
@@ -50,6 +55,7 @@ class Spill:
             self._open_new_segment()
         assert self._write_fd is not None
         os.write(self._write_fd, RECORD.pack(len(payload), zlib.crc32(payload)) + payload)
+        self._active = True
         if os.fstat(self._write_fd).st_size >= self.segment_bytes:
             self._close_writer()
         return True
@@ -124,6 +130,7 @@ class Spill:
     def _remove(self, segment: Path) -> None:
         segment.unlink(missing_ok=True)
         self._pos_path(segment).unlink(missing_ok=True)
+        self._active = None
 
     def close(self) -> None:
         self._close_writer()
