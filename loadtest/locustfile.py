@@ -6,7 +6,7 @@ the stats. Every event and lead carries a UUID; the ids the server acknowledged 
 one file per locust process, so the runner can reconcile them with ClickHouse.
 
 Environment (set by loadtest/run):
-    LT_ACK_DIR        where acknowledged ids go (events-<pid>.txt, leads-<pid>.txt)
+    LT_ACK_DIR        where acknowledged ids go (events-<pid>.txt; leads-<pid>.txt with the time)
     LT_PACING_S       seconds between the starts of one user's visits
     LT_LEAD_SHARE     probability that a visit ends with a lead (0.02)
     LT_ADMIN_SECRET   X-Admin-Secret for the admin user
@@ -187,7 +187,7 @@ class Visitor(FastHttpUser):
             "/api/lead", data=orjson.dumps(lead), headers=headers, name="/api/lead", catch_response=True
         ) as response:
             if response.status_code in (200, 201, 202):
-                LEAD_ACKS.write([lead["lead_id"]])
+                LEAD_ACKS.write([f"{lead['lead_id']} {time.time():.3f}"])
             else:
                 response.failure(f"{response.status_code} {(response.content or b'')[:120]!r}")
 

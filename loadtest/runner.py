@@ -59,16 +59,21 @@ def spool_state(server: ServerProcess) -> dict[str, int]:
     }
 
 
-def read_ids(directory: Path, kind: str) -> set[str]:
-    ids: set[str] = set()
+def read_acks(directory: Path, kind: str) -> dict[str, float]:
+    """Acknowledged id -> when (lead lines carry the epoch time; event lines only the id)."""
+    acks: dict[str, float] = {}
     for path in directory.glob(f"{kind}-*.txt"):
-        ids.update(line for line in path.read_text().split() if line)
-    return ids
+        for line in path.read_text().splitlines():
+            if line:
+                ident, _, when = line.partition(" ")
+                acks[ident] = float(when or 0)
+    return acks
 
 
-def stored_ids(stack: Stack, table: str, column: str) -> tuple[set[str], int]:
+def stored_ids(stack: Stack, table: str, column: str, final: bool = False) -> tuple[set[str], int]:
+    """Distinct ids and row count; `final` collapses a versioned table (a lead's status rows)."""
     db = stack.store.database
-    rows = stack.store.query(f"SELECT toString({column}) FROM {db}.{table}")
+    rows = stack.store.query(f"SELECT toString({column}) FROM {db}.{table}{' FINAL' if final else ''}")
     return {r[0] for r in rows}, len(rows)
 
 
@@ -197,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             breaker.start()
         hold_start: dict[str, float] = {}
         timer = threading.Timer(
-            args.ramp, lambda: hold_start.update(spool_state(server), at=time.monotonic())
+            args.ramp, lambda: hold_start.update(spool_state(server), at=time.monotonic(), wall=time.time())
         )
         timer.start()
         log = (out / "locust.log").open("w")
@@ -223,15 +228,20 @@ def main(argv: list[str] | None = None) -> int:
             )
             stack.restart_clickhouse()
 
-        events_acked, leads_acked = read_ids(acks, "events"), read_ids(acks, "leads")
-        flush_s = wait_flushed(stack, server, events_acked, leads_acked, args.flush_timeout)
+        events_acked, leads_acked = set(read_acks(acks, "events")), read_acks(acks, "leads")
+        held_from = hold_start.get("wall", 0.0)
+        lead_rate = sum(1 for when in leads_acked.values() if when >= held_from) / held_s
+        flush_s = wait_flushed(stack, server, events_acked, set(leads_acked), args.flush_timeout)
         cpu_server = server_cpu_ms(server) - cpu_before[0]
         cpu_clickhouse = stack.clickhouse_cpu_ms() - cpu_before[1] if not args.break_clickhouse else None
         events_stored, event_rows = stored_ids(stack, "events", "event_id")
-        leads_stored, lead_rows = stored_ids(stack, "leads", "lead_id")
+        leads_stored, lead_rows = stored_ids(stack, "leads", "lead_id", final=True)
+        if not (out / "locust_stats.csv").exists():
+            tail = (out / "locust.log").read_text(errors="replace")[-3000:]
+            print(f"locust did not run (exit {locust.returncode}):\n{tail}", file=sys.stderr)
+            return 2
         stats = report.read_locust_stats(out / "locust_stats.csv")
         held_events = load_end["accepted"] - hold_start.get("accepted", 0)
-        lead_rate = len(leads_acked) / load_s
         summary = {
             "started_at": started_at.isoformat(timespec="seconds"),
             "machine": f"{os.cpu_count()} CPUs, {os.uname().nodename}",
@@ -253,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             "endpoints": {name: vars(s) for name, s in stats.items()},
             "reconciled": {
                 "events": report.reconcile(events_acked, events_stored, event_rows),
-                "leads": report.reconcile(leads_acked, leads_stored, lead_rows),
+                "leads": report.reconcile(set(leads_acked), leads_stored, lead_rows),
             },
             "cpu_ms_per_1000_events": {
                 "gunicorn": cpu_server * 1000 / max(len(events_acked), 1),
