@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=300, help="seconds to hold the target after the ramp")
     parser.add_argument("--ramp", type=int, default=30, help="seconds to ramp up")
     parser.add_argument("--users", type=int, help="visitor users (default: from the target rate)")
-    parser.add_argument("--processes", type=int, default=1, help="locust processes (-1: one per core)")
+    parser.add_argument("--processes", type=int, help="locust processes (default: one per locust CPU)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument(
         "--server-cpus", help="taskset list for the server and ClickHouse ('none': no pinning)"
@@ -158,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     acks.mkdir(parents=True, exist_ok=True)
     server_cpus, client_cpus = split_cpus(args.server_cpus)
     plan = report.plan(args.events_per_s, args.leads_per_s, args.users)
+    if args.processes is None:
+        args.processes = (os.cpu_count() or 3) - 2 if client_cpus else 1
     limits = report.Thresholds(args.events_per_s, args.leads_per_s, args.p99_track_ms, args.p99_lead_ms)
     print(
         f"target {args.events_per_s:,.0f} events/s + {args.leads_per_s:g} leads/s for {args.duration} s "

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(clickhouse-server clickhouse-client chromium python3-venv)
+APT_PACKAGES=(clickhouse-server clickhouse-client chromium python3-venv wrk)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
