@@ -77,7 +77,8 @@ class Stack:
         clickhouse = LocalClickHouse(
             workdir / "clickhouse",
             max_memory=CLICKHOUSE_QUERY_MEMORY,
-            max_server_memory=CLICKHOUSE_SERVER_MEMORY,
+            # caps the whole server on releases that know the key; 18.16 ignores it
+            extra_config=f"<max_server_memory_usage>{CLICKHOUSE_SERVER_MEMORY}</max_server_memory_usage>",
         )
         clickhouse.start(cpus=server_cpus)
         store = Store(parse_clickhouse_url(f"{clickhouse.url}/{DATABASE}"), timeout_s=30.0)

@@ -31,7 +31,8 @@ CONFIG = """<?xml version="1.0"?>
     <timezone>UTC</timezone>
     <mark_cache_size>268435456</mark_cache_size>
     <uncompressed_cache_size>268435456</uncompressed_cache_size>
-    <max_concurrent_queries>100</max_concurrent_queries>{server_memory}
+    <max_concurrent_queries>100</max_concurrent_queries>
+{extra_config}
 </yandex>
 """
 
@@ -73,7 +74,7 @@ class LocalClickHouse:
     tcp_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     max_memory: int = 2 * 1024**3
-    max_server_memory: int | None = None
+    extra_config: str = ""  # more top-level XML, e.g. <zookeeper>, <macros>, <remote_servers>
     process: subprocess.Popen | None = None
 
     @property
@@ -85,15 +86,12 @@ class LocalClickHouse:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         (self.root / "users.xml").write_text(USERS.format(max_memory=self.max_memory))
         config = self.root / "config.xml"
-        # max_server_memory_usage caps the whole server on newer releases; 18.16 ignores the key.
-        server_memory = (
-            f"\n    <max_server_memory_usage>{self.max_server_memory}</max_server_memory_usage>"
-            if self.max_server_memory
-            else ""
-        )
         config.write_text(
             CONFIG.format(
-                root=self.root, tcp_port=self.tcp_port, http_port=self.http_port, server_memory=server_memory
+                root=self.root,
+                tcp_port=self.tcp_port,
+                http_port=self.http_port,
+                extra_config=self.extra_config,
             )
         )
         return config
