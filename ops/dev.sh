@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(clickhouse-server clickhouse-client chromium python3-venv wrk)
+APT_PACKAGES=(clickhouse-server clickhouse-client chromium python3-venv)
+
+APT_PACKAGES+=(wrk)  # loadtest/bench_track.py drives the server with wrk
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -34,8 +34,10 @@ class Spill:
 
     @property
     def active(self) -> bool:
-        """Asked on every append, so the directory is listed only after a segment was removed:
-        the slot's flock makes this process the only writer of its spill directory."""
+        """Asked on every append, so the directory is listed only after a segment was closed or
+        removed: the slot's flock makes this process the only writer of its spill directory."""
+        if self._write_fd is not None:
+            return True
         if self._active is None:
             self._active = bool(self.segments())
         return self._active
@@ -55,7 +57,6 @@ class Spill:
             self._open_new_segment()
         assert self._write_fd is not None
         os.write(self._write_fd, RECORD.pack(len(payload), zlib.crc32(payload)) + payload)
-        self._active = True
         if os.fstat(self._write_fd).st_size >= self.segment_bytes:
             self._close_writer()
         return True
@@ -72,6 +73,7 @@ class Spill:
             os.close(self._write_fd)
         self._write_fd = None
         self._write_path = None
+        self._active = None
 
     def sync(self) -> None:
         if self._write_fd is not None:
