@@ -40,8 +40,11 @@ proc_name = "eslamed"
 
 
 def on_starting(server):
+    from eslamed.ingest.useragent import warm_up
+
     shutil.rmtree(_settings.metrics_dir, ignore_errors=True)
     _settings.metrics_dir.mkdir(parents=True, exist_ok=True)
+    warm_up()
 
 
 def worker_exit(server, worker):

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(clickhouse-server clickhouse-client chromium python3-venv zookeeper docker-compose)
 
+APT_PACKAGES+=(wrk)  # loadtest/bench_track.py drives the server with wrk
+
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 install_system() {

@@ -7,7 +7,6 @@ says whether it may already be stored, in which case ids present in ClickHouse a
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -28,10 +27,12 @@ def encode(event: dict[str, Any]) -> bytes:
 
 
 def _as_row(record: dict[str, Any]) -> dict[str, Any]:
+    """DateTime columns get epoch seconds: clickhouse-driver sends ints as they are, while a
+    datetime costs two conversions per value (about 7 us each, on every event)."""
     row: dict[str, Any] = {
         "event_id": uuid.UUID(record["event_id"]),
-        "ts": datetime.fromtimestamp(record["ts"], UTC).replace(tzinfo=None),
-        "received_at": datetime.fromtimestamp(record["received_at"], UTC).replace(tzinfo=None),
+        "ts": record["ts"],
+        "received_at": record["received_at"],
     }
     for name in STRING_COLUMNS:
         row[name] = record[name]

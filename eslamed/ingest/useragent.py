@@ -22,6 +22,12 @@ TABLET_PATTERN = re.compile(r"ipad|tablet|kindle|silk|(android(?!.*mobile))", re
 MOBILE_PATTERN = re.compile(r"mobi|iphone|ipod|android.*mobile|windows phone", re.IGNORECASE)
 
 
+WARM_UP_AGENT = (
+    "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0 Mobile Safari/537.36"
+)
+
+
 @dataclass(frozen=True)
 class Agent:
     device: str
@@ -46,3 +52,9 @@ def classify(user_agent: str) -> Agent:
     else:
         device = "desktop"
     return Agent(device, browser, os_name, False)
+
+
+def warm_up() -> None:
+    """ua-parser builds its matchers on first use (about 1.5 s of CPU), which would stall every
+    request on a fresh worker; gunicorn's master calls this once so each forked worker starts warm."""
+    classify(WARM_UP_AGENT)

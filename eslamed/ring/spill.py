@@ -27,13 +27,20 @@ class Spill:
         directory.mkdir(parents=True, exist_ok=True)
         self._write_fd: int | None = None
         self._write_path: Path | None = None
+        self._active: bool | None = None
 
     def segments(self) -> list[Path]:
         return sorted(self.directory.glob("seg-*.log"))
 
     @property
     def active(self) -> bool:
-        return bool(self.segments())
+        """Asked on every append, so the directory is listed only after a segment was closed or
+        removed: the slot's flock makes this process the only writer of its spill directory."""
+        if self._write_fd is not None:
+            return True
+        if self._active is None:
+            self._active = bool(self.segments())
+        return self._active
 
     def pending_bytes(self) -> int:
         total = 0
@@ -77,6 +84,7 @@ class Spill:
             os.close(self._write_fd)
         self._write_fd = None
         self._write_path = None
+        self._active = None
 
     def sync(self) -> None:
         if self._write_fd is not None:
@@ -138,6 +146,7 @@ class Spill:
     def _remove(self, segment: Path) -> None:
         segment.unlink(missing_ok=True)
         self._pos_path(segment).unlink(missing_ok=True)
+        self._active = None
 
     def close(self) -> None:
         self._close_writer()
