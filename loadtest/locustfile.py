@@ -35,9 +35,9 @@ ORIGIN = "https://eslamed.example"
 
 PAGES = (
     ("/", "Eslamed | Medikal Oksijen"),
-    ("/hizmetler/oksijen-tupu", "Oksijen Tüpü Dolumu ve Satışı"),  # noqa: RUF001 - Turkish
+    ("/hizmetler/oksijen-tupu", "Oksijen Tüpü Dolumu ve Satışı"),
     ("/hizmetler/oksijen-konsantratoru", "Oksijen Konsantratörü Kiralama"),
-    ("/kiralama", "Kiralık Oksijen Cihazı İstanbul"),  # noqa: RUF001 - Turkish
+    ("/kiralama", "Kiralık Oksijen Cihazı İstanbul"),
     ("/iletisim", "İletişim"),
     ("/blog/evde-oksijen-tedavisi", "Evde Oksijen Tedavisi Rehberi"),
 )
@@ -128,7 +128,7 @@ class Visit:
     def lead(self) -> dict:
         return {
             "lead_id": str(uuid.uuid4()),
-            "name": random.choice(("Ayşe Yılmaz", "Mehmet Demir", "Fatma Kaya", "Ali Çelik")),  # noqa: RUF001 - Turkish
+            "name": random.choice(("Ayşe Yılmaz", "Mehmet Demir", "Fatma Kaya", "Ali Çelik")),
             "phone": f"+90 5{random.randint(30, 59)} {random.randint(100, 999)} {random.randint(1000, 9999)}",
             "message": "Annem için oksijen konsantratörü kiralamak istiyorum.",
             "source": random.choice(LEAD_SOURCES),
