@@ -19,8 +19,9 @@ from eslamed.ring.buffer import BufferLayout, claim
 from eslamed.ring.flusher import drain
 from eslamed.store import Store
 from tests.conftest import migrated_store
-from tests.support.clients import BROWSER_UA, dumps, new_event, post_raw, wait_for
+from tests.support.clients import BROWSER_UA, dumps, new_event, post_raw
 from tests.support.paths import GEOIP_BROKEN, REPO
+from tests.support.polling import wait_for
 from tests.support.server import base_env
 from tests.test_capture_server import counts, metric
 

@@ -10,7 +10,8 @@ import requests
 
 from eslamed.sql import events as sql
 from eslamed.store import Store
-from tests.support.clients import BROWSER_UA, HEADERS, dumps, new_event, post_raw, wait_for
+from tests.support.clients import BROWSER_UA, HEADERS, dumps, new_event, post_raw
+from tests.support.polling import wait_for
 
 GOOD = dumps(new_event())
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import http.client
-import time
 import uuid
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import orjson
@@ -35,15 +33,6 @@ def post_raw(
         return response.status, dict(response.getheaders()), response.read()
     finally:
         conn.close()
-
-
-def wait_for(predicate: Callable[[], bool], timeout_s: float = 20.0, interval_s: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval_s)
-    return predicate()
 
 
 def dumps(obj: object) -> bytes:
