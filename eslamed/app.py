@@ -9,6 +9,7 @@ from flask import Flask
 
 from eslamed.config import Settings, load_settings
 from eslamed.ingest.track import TrackEndpoint
+from eslamed.leads import routes as leads
 from eslamed.runtime import Runtime
 
 TRACK_PATH = "/api/track"
@@ -30,11 +31,14 @@ class Dispatcher:
 
 def create_flask_app(runtime: Runtime) -> Flask:
     from eslamed import health
+    from eslamed.notify import push_api
 
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.extensions["eslamed"] = runtime
     app.register_blueprint(health.bp)
+    app.register_blueprint(leads.bp)
+    app.register_blueprint(push_api.bp)
     return app
 
 
@@ -44,4 +48,6 @@ def create_app(settings: Settings | None = None, start_ingest: bool = True) -> D
     if start_ingest:
         runtime.start_ingest()
     flask_app = create_flask_app(runtime)
+    if start_ingest:
+        leads.service(flask_app).start()
     return Dispatcher(flask_app, TrackEndpoint(runtime), runtime)
