@@ -54,9 +54,11 @@ class LeadJournal:
         try:
             fcntl.flock(lock_fd, fcntl.LOCK_EX)
             created = not self.active.exists()
-            fd = os.open(self.active, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.active, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, line)
+                size = os.fstat(fd).st_size
+                torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+                os.write(fd, b"\n" + line if torn else line)
                 os.fsync(fd)
             finally:
                 os.close(fd)

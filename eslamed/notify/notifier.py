@@ -156,8 +156,9 @@ class Notifier:
         self.delivery_log.record(entry, "RETRY")
         metrics.NOTIFICATIONS.labels(entry["channel"], "retry").inc()
         log.warning(
-            "lead %s: %s attempt %d failed (%s), retrying",
+            "lead %s (%s): %s attempt %d failed (%s), retrying",
             entry["lead_id"],
+            mask_phone(entry["summary"]["phone"]),
             entry["channel"],
             entry["attempts"],
             error,
@@ -169,8 +170,9 @@ class Notifier:
         self.delivery_log.record(entry, "FAILED")
         metrics.NOTIFICATIONS.labels(entry["channel"], "failed").inc()
         log.error(
-            "lead %s: %s gave up after %d attempt(s): %s",
+            "lead %s (%s): %s gave up after %d attempt(s): %s",
             entry["lead_id"],
+            mask_phone(entry["summary"]["phone"]),
             entry["channel"],
             entry["attempts"],
             error,

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 class Recorded:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
     body: bytes
     status: int
 
@@ -46,7 +46,11 @@ class Peer:
                     fail = peer.failing or peer.fail_remaining > 0
                     peer.fail_remaining = max(peer.fail_remaining - 1, 0)
                     status = 500 if fail else peer.ok_status
-                    peer.requests.append(Recorded("POST", self.path, dict(self.headers), body, status))
+                    peer.requests.append(
+                        Recorded(
+                            "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body, status
+                        )
+                    )
                 reply = (
                     b'{"ok":false,"error_code":500,"description":"Internal Server Error"}'
                     if fail
