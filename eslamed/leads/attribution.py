@@ -64,11 +64,4 @@ def lookup_history(store: Store, visitor_id: str, now: datetime) -> VisitHistory
         return NO_HISTORY
     params = {"visitor_id": visitor_id, "since": now - WINDOW}
     rows = store.query(sql.VISITOR_HISTORY.format(db=store.database), params)
-    if not rows:
-        return NO_HISTORY
-    gclid, gbraid, wbraid, first_source, last_source, session_id = rows[0]
-    landing = ""
-    if session_id:
-        found = store.query(sql.LANDING_PAGE.format(db=store.database), {**params, "session_id": session_id})
-        landing = found[0][0] if found else ""
-    return VisitHistory(gclid, gbraid, wbraid, first_source, last_source, landing)
+    return VisitHistory(*rows[0]) if rows else NO_HISTORY

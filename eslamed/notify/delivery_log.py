@@ -1,7 +1,8 @@
 """Delivery state rows in `notifications` (PENDING, RETRY, SENT, FAILED), one new row per change.
 
-Rows that cannot be written while ClickHouse is down wait in memory and go with the next
-sweep; the outbox, not this log, is what guarantees delivery.
+Rows are batched: `record` only queues, the notifier's sweep writes them in one insert (a
+ClickHouse part per state change would not keep up). Rows wait in memory while ClickHouse
+is down; the outbox, not this log, is what guarantees delivery.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ class DeliveryLog:
     def record(self, entry: dict[str, Any], state: str) -> None:
         self._waiting.append(state_row(entry, state, time.time()))
         del self._waiting[:-MAX_WAITING]
-        self.flush()
 
     def flush(self) -> None:
         if not self._waiting:

@@ -88,7 +88,7 @@ class Notifier:
     def notify(self, summary: LeadSummary) -> int:
         """Queue the lead for every channel and target, start the first attempts; returns how many."""
         now = time.time()
-        queued = 0
+        queued: list[Entry] = []
         for name, channel in self.channels.items():
             for target in channel.targets():
                 entry: Entry = {
@@ -104,9 +104,11 @@ class Notifier:
                 }
                 if self.outbox.add(entry):
                     self.delivery_log.record(entry, "PENDING")
-                    self._pool.spawn(self.attempt, entry)
-                    queued += 1
-        return queued
+                    queued.append(entry)
+        self.outbox.sync()
+        for entry in queued:
+            self._pool.spawn(self.attempt, entry)
+        return len(queued)
 
     def attempt(self, entry: Entry) -> None:
         key = entry["key"]

@@ -9,7 +9,8 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import http_ece
@@ -24,6 +25,7 @@ class Recorded:
     headers: dict[str, str]  # names in lower case
     body: bytes
     status: int
+    received_at: float = field(default_factory=time.time)
 
     def json(self) -> dict:
         return json.loads(self.body)
