@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="create the database and tables (idempotent)")
     migrate.set_defaults(func=cmd_migrate)
+
+    from eslamed.notify.vapid import cmd_vapid_keys
+
+    sub.add_parser("vapid-keys", help="print a new VAPID key pair for Web Push").set_defaults(
+        func=cmd_vapid_keys
+    )
     return parser
 
 

@@ -26,7 +26,7 @@ import requests
 
 from eslamed.devtools.clickhouse_server import LocalClickHouse
 from tests.conftest import migrated_store
-from tests.support.leads import form_lead, notify_env, post_lead
+from tests.support.leads import form_lead, lead_env, post_lead
 from tests.support.peers import Peer, PushDevice, telegram_peer, vapid_private_key, whatsapp_peer
 from tests.support.server import ServerProcess, base_env
 
@@ -49,8 +49,8 @@ def run(rate: float, duration_s: float, workers: int) -> dict:
     telegram, whatsapp, push = telegram_peer().start(), whatsapp_peer().start(), Peer(201, b"").start()
     device = PushDevice(f"{push.url}/push/bench")
     env = base_env(clickhouse.url, store.database, work)
-    env.update(notify_env(telegram, whatsapp, vapid_private_key()))
-    env["LEAD_RATE_LIMIT"] = "1000000/minute"
+    env.update(lead_env(telegram, whatsapp, vapid_private_key()))
+    env.update(LEAD_RATE_LIMIT="1000000/minute", NOTIFY_SWEEP_S="2", CLICKHOUSE_TIMEOUT_S="2")
     server = ServerProcess(env, work, workers=workers).start()
     try:
         requests.post(

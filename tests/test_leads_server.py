@@ -16,7 +16,7 @@ import requests
 from eslamed.store import Store, StoreUnavailable
 from tests.conftest import migrated_store
 from tests.support.clients import BROWSER_UA, dumps, new_event, post_raw, wait_for
-from tests.support.leads import SITE, form_lead, notify_env, post_lead
+from tests.support.leads import SITE, form_lead, lead_env, post_lead
 from tests.support.peers import Peer, PushDevice, telegram_peer, vapid_private_key, whatsapp_peer
 
 ADMIN = {"X-Admin-Secret": "test-admin-secret-0123456789abcdef"}
@@ -50,8 +50,10 @@ def delivery_states(store: Store) -> dict[tuple[str, str], tuple[str, int]]:
 def test_form_lead_is_stored_attributed_and_sent_to_every_channel(clickhouse, store, make_server) -> None:
     telegram, whatsapp, push = telegram_peer().start(), whatsapp_peer().start(), Peer(201, b"").start()
     device = PushDevice(f"{push.url}/wpush/v2/device-1")
-    server = make_server(clickhouse, store, **notify_env(telegram, whatsapp, vapid_private_key()))
+    server = make_server(clickhouse, store, **lead_env(telegram, whatsapp, vapid_private_key()))
 
+    key = requests.get(f"{server.url}/api/admin/push/key", headers=ADMIN).json()["public_key"]
+    assert len(key) == 87 and key.startswith("B"), "uncompressed P-256 point, base64url"
     subscribe = f"{server.url}/api/admin/push/subscribe"
     assert (
         requests.post(subscribe, json=device.subscription, headers={"X-Admin-Secret": "nope"}).status_code
@@ -136,6 +138,7 @@ def test_form_lead_is_stored_attributed_and_sent_to_every_channel(clickhouse, st
     assert first_push.path == "/wpush/v2/device-1"
     assert first_push.headers["content-encoding"] == "aes128gcm"
     assert first_push.headers["authorization"].startswith("vapid t=")
+    assert first_push.headers["authorization"].endswith(f"k={key}"), "signed with the key the PWA was given"
 
     states = delivery_states(store)
     for lead in (direct, returning):
@@ -148,7 +151,7 @@ def test_same_lead_id_three_times_is_one_row_and_one_notification_per_channel(
     clickhouse, store, make_server
 ) -> None:
     telegram, whatsapp = telegram_peer().start(), whatsapp_peer().start()
-    server = make_server(clickhouse, store, **notify_env(telegram, whatsapp))
+    server = make_server(clickhouse, store, **lead_env(telegram, whatsapp))
     lead = form_lead()
     with ThreadPoolExecutor(3) as pool:
         replies = list(pool.map(lambda _: post_lead(server.url, lead), range(3)))
@@ -166,7 +169,7 @@ def test_clickhouse_outage_journals_leads_and_replays_each_exactly_once(
 ) -> None:
     store = migrated_store(own_clickhouse)
     telegram = telegram_peer().start()
-    server = make_server(own_clickhouse, store, **notify_env(telegram))
+    server = make_server(own_clickhouse, store, **lead_env(telegram))
     own_clickhouse.stop()
 
     leads = [form_lead(phone=f"0532 123 45 6{i}") for i in range(3)]
@@ -205,7 +208,7 @@ def test_telegram_failing_across_a_server_restart_delivers_once(
 ) -> None:
     telegram = telegram_peer().start()
     telegram.failing = True
-    server = make_server(clickhouse, store, **notify_env(telegram))
+    server = make_server(clickhouse, store, **lead_env(telegram))
     lead = form_lead()
     assert post_lead(server.url, lead).status_code == 201
     assert wait_for(lambda: len(telegram.requests) >= 2), "first attempt and a retry both got 500"
@@ -229,7 +232,7 @@ def test_telegram_failing_across_a_server_restart_delivers_once(
 
 
 def test_lead_limit_holds_across_two_workers(clickhouse, store, make_server) -> None:
-    server = make_server(clickhouse, store, workers=2, LEAD_RATE_LIMIT="5/minute")
+    server = make_server(clickhouse, store, workers=2, **{**lead_env(), "LEAD_RATE_LIMIT": "5/minute"})
     with ThreadPoolExecutor(8) as pool:
         replies = list(pool.map(lambda _: post_lead(server.url, form_lead()), range(20)))
     codes = [r.status_code for r in replies]
@@ -250,7 +253,7 @@ def test_bad_input_gets_the_documented_4xx_and_the_server_keeps_serving(
     clickhouse, store, make_server
 ) -> None:
     telegram = telegram_peer().start()
-    server = make_server(clickhouse, store, **notify_env(telegram))
+    server = make_server(clickhouse, store, **lead_env(telegram))
     json_type = "application/json"
     cases = [
         ("invalid phone", dumps(form_lead(phone="0532 12")), json_type, 400, "invalid_phone", "phone"),

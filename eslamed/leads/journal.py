@@ -9,7 +9,6 @@ timeout) are skipped by lead_id, so each lead arrives exactly once.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import time
@@ -19,24 +18,18 @@ from typing import Any
 
 import orjson
 
-from eslamed.locks import try_lock
+from eslamed.durable import fsync_dir, fsync_fd
+from eslamed.locks import held, try_lock
 
 log = logging.getLogger(__name__)
 
 ACTIVE = "leads.jsonl"
 REPLAY_PREFIX = "replay-"
 BAD_PREFIX = "bad-"
+APPEND_WAIT_S = 10.0
 
 # Replay(records) stores the records that are not yet in ClickHouse; raises StoreUnavailable.
 Replay = Callable[[list[dict[str, Any]]], int]
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LeadJournal:
@@ -50,22 +43,18 @@ class LeadJournal:
     def append(self, record: dict[str, Any]) -> None:
         """Durable once this returns: the line is on disk (fsync), the directory entry too."""
         line = orjson.dumps(record) + b"\n"
-        lock_fd = os.open(self._append_lock, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        with held(self._append_lock, wait_s=APPEND_WAIT_S):
             created = not self.active.exists()
             fd = os.open(self.active, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 size = os.fstat(fd).st_size
                 torn = size > 0 and os.pread(fd, 1, size - 1) != b"\n"
                 os.write(fd, b"\n" + line if torn else line)
-                os.fsync(fd)
+                fsync_fd(fd)
             finally:
                 os.close(fd)
             if created:
-                _fsync_dir(self.directory)
-        finally:
-            os.close(lock_fd)
+                fsync_dir(self.directory)
 
     def _files(self) -> list[Path]:
         replays = sorted(self.directory.glob(f"{REPLAY_PREFIX}*.jsonl"))
@@ -86,14 +75,10 @@ class LeadJournal:
         return False
 
     def _rotate(self) -> None:
-        lock_fd = os.open(self._append_lock, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        with held(self._append_lock, wait_s=APPEND_WAIT_S):
             if self.active.exists() and self.active.stat().st_size > 0:
                 self.active.rename(self.directory / f"{REPLAY_PREFIX}{time.time_ns()}.jsonl")
-                _fsync_dir(self.directory)
-        finally:
-            os.close(lock_fd)
+                fsync_dir(self.directory)
 
     @staticmethod
     def _read(path: Path) -> tuple[list[dict[str, Any]], list[bytes]]:
@@ -124,7 +109,7 @@ class LeadJournal:
                     kept.write_bytes(b"\n".join(bad) + b"\n")
                     log.error("journal %s: %d unreadable lines kept in %s", path.name, len(bad), kept.name)
                 path.unlink()
-                _fsync_dir(self.directory)
+                fsync_dir(self.directory)
                 log.info("journal %s replayed: %d records", path.name, len(records))
         finally:
             os.close(lock_fd)

@@ -16,6 +16,8 @@ from typing import Any
 
 import orjson
 
+from eslamed.durable import fsync_dir, fsync_fd
+
 log = logging.getLogger(__name__)
 
 Entry = dict[str, Any]
@@ -24,14 +26,6 @@ Entry = dict[str, Any]
 def entry_key(lead_id: str, channel: str, address: str) -> str:
     digest = hashlib.sha256(address.encode()).hexdigest()[:16]
     return f"{lead_id}.{channel}.{digest}"
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Outbox:
@@ -48,7 +42,7 @@ class Outbox:
         with tmp.open("wb") as out:
             out.write(orjson.dumps(entry))
             out.flush()
-            os.fsync(out.fileno())
+            fsync_fd(out.fileno())
         return tmp
 
     def add(self, entry: Entry) -> bool:
@@ -64,7 +58,7 @@ class Outbox:
 
     def sync(self) -> None:
         """One directory fsync for a batch of `add`s: their names survive a power cut."""
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
 
     def update(self, entry: Entry) -> None:
         os.replace(self._write_tmp(entry), self._path(entry))

@@ -1,4 +1,4 @@
-"""POST /api/admin/push/subscribe: an admin device registers for Web Push (PushSubscription.toJSON())."""
+"""Web Push for admin devices: GET /api/admin/push/key, POST /api/admin/push/subscribe."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from eslamed.notify import subscriptions
+from eslamed.notify import subscriptions, vapid
 from eslamed.store import StoreUnavailable
 
 bp = Blueprint("push_api", __name__)
@@ -19,6 +19,17 @@ def _authorized() -> bool:
     secret = current_app.extensions["eslamed"].settings.admin_secret
     given = request.headers.get("X-Admin-Secret", "")
     return hmac.compare_digest(given.encode(), secret.encode())
+
+
+@bp.get("/api/admin/push/key")
+def vapid_key() -> tuple[Response, int]:
+    """The admin PWA needs the VAPID public key to subscribe; 404 while Web Push is not configured."""
+    if not _authorized():
+        return jsonify(error="unauthorized"), 401
+    private = current_app.extensions["eslamed"].settings.get("VAPID_PRIVATE_KEY")
+    if not private:
+        return jsonify(error="VAPID_PRIVATE_KEY is not set"), 404
+    return jsonify(public_key=vapid.public_key(private)), 200
 
 
 @bp.post("/api/admin/push/subscribe")

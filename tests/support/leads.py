@@ -35,10 +35,17 @@ def post_lead(base_url: str, body: dict, **kwargs: object) -> requests.Response:
     return requests.post(f"{base_url}/api/lead", json=body, headers=headers, timeout=10, **kwargs)
 
 
-def notify_env(
+def lead_env(
     telegram: Peer | None = None, whatsapp: Peer | None = None, vapid_key: str = ""
 ) -> dict[str, str]:
-    env = {"NOTIFY_RETRY_S": "0.3", "NOTIFY_SWEEP_S": "0.2", "LEAD_RATE_LIMIT": "1000/minute"}
+    """Server settings for lead tests: fast retries, no rate limit, and a ClickHouse timeout that a busy
+    test machine does not trip (a stopped ClickHouse refuses connections at once, whatever the timeout)."""
+    env = {
+        "NOTIFY_RETRY_S": "0.3",
+        "NOTIFY_SWEEP_S": "0.2",
+        "LEAD_RATE_LIMIT": "1000/minute",
+        "CLICKHOUSE_TIMEOUT_S": "5",
+    }
     if telegram:
         env.update(
             TELEGRAM_API_BASE=telegram.url, TELEGRAM_BOT_TOKEN="123:test-token", TELEGRAM_CHAT_ID="-1001"

@@ -17,6 +17,8 @@ import http_ece
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from eslamed.notify.vapid import generate
+
 
 @dataclass
 class Recorded:
@@ -126,5 +128,4 @@ class PushDevice:
 
 def vapid_private_key() -> str:
     """A fresh VAPID key in the raw base64url form VAPID_PRIVATE_KEY takes."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    return _b64(key.private_numbers().private_value.to_bytes(32, "big"))
+    return generate()[0]
