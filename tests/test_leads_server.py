@@ -6,12 +6,14 @@ exactly what they received; the push payload is decrypted here with the device's
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+from prometheus_client.mmap_dict import MmapedDict
 
 from eslamed.store import Store, StoreUnavailable
 from tests.conftest import migrated_store
@@ -231,8 +233,21 @@ def test_telegram_failing_across_a_server_restart_delivers_once(
     assert "+90532***4567" in server.log() and "+905321234567" not in server.log()
 
 
-def test_lead_limit_holds_across_two_workers(clickhouse, store, make_server) -> None:
+def lead_requests_per_worker(metrics_dir: Path) -> dict[int, float]:
+    """Lead replies counted by each worker in its own prometheus file (multiprocess mode)."""
+    served: dict[int, float] = {}
+    for path in metrics_dir.glob("counter_*.db"):
+        pid = int(path.stem.split("_")[1])
+        for key, value, *_ in MmapedDict.read_all_values_from_file(str(path)):
+            _, sample, labels, _ = json.loads(key)
+            if sample == "eslamed_leads_total" or labels.get("endpoint") == "lead":
+                served[pid] = served.get(pid, 0) + value
+    return served
+
+
+def test_lead_limit_holds_across_two_workers(clickhouse, store, make_server, tmp_path: Path) -> None:
     server = make_server(clickhouse, store, workers=2, **{**lead_env(), "LEAD_RATE_LIMIT": "5/minute"})
+    workers = set(server.worker_pids())
     with ThreadPoolExecutor(8) as pool:
         replies = list(pool.map(lambda _: post_lead(server.url, form_lead()), range(20)))
     codes = [r.status_code for r in replies]
@@ -242,6 +257,9 @@ def test_lead_limit_holds_across_two_workers(clickhouse, store, make_server) -> 
     assert limited.headers["Retry-After"] == "60"
     assert limited.headers["Access-Control-Allow-Origin"] == SITE
     assert count_leads(store) == (5, 5)
+    served = lead_requests_per_worker(tmp_path / "spool" / "metrics")
+    assert sum(served.values()) == 20
+    assert workers <= {pid for pid, n in served.items() if n > 0}, f"both workers answered: {served}"
 
 
 def _post(url: str, body: bytes, content_type: str) -> requests.Response:
