@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 
+import gevent
 import orjson
 import pytest
 
 from eslamed.ingest.geo import Place
 from eslamed.ingest.useragent import classify
 from eslamed.leads.attribution import NO_HISTORY, VisitHistory, attribute
+from eslamed.leads.group_insert import GroupInsert
 from eslamed.leads.journal import LeadJournal
 from eslamed.leads.phone import mask_phone, to_e164
 from eslamed.leads.service import new_record, public_status
@@ -18,6 +20,7 @@ from eslamed.leads.validate import LeadError, parse_body, validate_lead
 from eslamed.notify.message import LeadSummary, push_payload, telegram_text, template_parameters
 from eslamed.notify.notifier import backoff_s
 from eslamed.notify.outbox import Outbox, entry_key
+from eslamed.store import StoreUnavailable
 from tests.support.clients import BROWSER_UA
 from tests.support.leads import form_lead
 
@@ -235,3 +238,24 @@ def test_outbox_queues_each_notification_once(tmp_path) -> None:
     assert (
         orjson.loads((tmp_path / "failed" / f"{entry['key']}.json").read_bytes())["next_attempt_at"] == 200.0
     )
+
+
+def test_group_insert_shares_blocks_and_reports_failures_to_each_waiter() -> None:
+    blocks: list[list[int]] = []
+
+    def insert(records: list[dict]) -> int:
+        gevent.sleep(0.05)  # a slow ClickHouse: later requests pile up behind this insert
+        if any(r["n"] == 99 for r in records):
+            raise StoreUnavailable("down")
+        blocks.append([r["n"] for r in records])
+        return len(records)
+
+    group = GroupInsert(insert)
+    jobs = [gevent.spawn(group.insert, {"n": n}) for n in range(6)]
+    gevent.joinall(jobs, raise_error=True)
+    assert sorted(n for block in blocks for n in block) == list(range(6))
+    assert len(blocks) < 6, "requests waiting behind an insert share the next one"
+    failing = gevent.spawn(group.insert, {"n": 99})
+    failing.join()
+    assert isinstance(failing.exception, StoreUnavailable)
+    group.stop()

@@ -19,6 +19,7 @@ from clickhouse_driver import errors as ch_errors
 from eslamed import metrics
 from eslamed.ingest.geo import Place
 from eslamed.ingest.useragent import Agent
+from eslamed.leads.group_insert import GroupInsert
 from eslamed.leads.journal import LeadJournal
 from eslamed.leads.phone import mask_phone
 from eslamed.leads.spam import spam_reason
@@ -74,6 +75,7 @@ class LeadService:
         self.runtime = runtime
         self.writer = LeadWriter(runtime.store, runtime.own_hosts)
         self.journal = LeadJournal(settings.journal_dir)
+        self.group_insert = GroupInsert(self.writer.insert)
         self.notifier = notifier
         self.timeout_s = settings.clickhouse_timeout_s
         self.locks_dir = settings.locks_dir / "leads"
@@ -116,7 +118,7 @@ class LeadService:
                     status = public_status(present[lead_id])
                     return Outcome(200, {"lead_id": lead_id, "status": status, "duplicate": True})
                 record.update(attributed)
-                self.writer.insert([record])
+                self.group_insert.insert(record)
         except (StoreUnavailable, ch_errors.Error) as exc:
             # whatever went wrong in ClickHouse, the lead is kept; the replayer retries it
             self.journal.append(record)
@@ -167,4 +169,5 @@ class LeadService:
     def stop(self) -> None:
         if self._greenlet is not None:
             self._greenlet.kill(block=False)
+        self.group_insert.stop()
         self.notifier.stop()
