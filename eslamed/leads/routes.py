@@ -66,8 +66,15 @@ def _cors(response: Response) -> Response:
     return response
 
 
+def _drain() -> None:
+    """Read a small unread body before answering early, so closing the socket never resets the reply."""
+    if (request.content_length or 0) <= MAX_BODY_BYTES:
+        request.stream.read(MAX_BODY_BYTES)
+
+
 @bp.errorhandler(429)
 def _too_many(_exc: Exception) -> tuple[Response, int]:
+    _drain()
     response, status = _error(
         429,
         LeadError(
@@ -94,6 +101,7 @@ def submit() -> tuple[Response, int]:
     started = time.perf_counter()
     content_type = (request.mimetype or "").lower()
     if content_type not in ACCEPTED_TYPES:
+        _drain()
         return _error(
             415,
             LeadError(
