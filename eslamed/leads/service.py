@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gevent
@@ -81,7 +82,7 @@ class LeadService:
         self.locks_dir = settings.locks_dir / "leads"
         self._greenlet: gevent.Greenlet | None = None
 
-    def _lock_path(self, lead_id: str):
+    def _lock_path(self, lead_id: str) -> Path:
         bucket = int(hashlib.sha256(lead_id.encode()).hexdigest()[:8], 16) % LOCK_BUCKETS
         return self.locks_dir / f"{bucket:04d}.lock"
 

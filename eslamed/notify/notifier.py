@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 FIRST_ATTEMPT_GRACE_S = 60.0
 MAX_BACKOFF_S = 900.0
-CONCURRENCY = 20
+RETRY_CONCURRENCY = 20
 
 
 def backoff_s(base_s: float, attempts: int) -> float:
@@ -68,7 +68,8 @@ class Notifier:
         self.retry_s = retry_s
         self.max_attempts = max_attempts
         self.sweep_s = sweep_s
-        self._pool = gevent.pool.Pool(CONCURRENCY)
+        self._first = gevent.pool.Group()  # never blocks the request that queues a lead
+        self._retries = gevent.pool.Pool(RETRY_CONCURRENCY)  # bounds a sweep after a long outage
         self._in_flight: set[str] = set()
         self._sweep_lock_fd: int | None = None
         self._greenlet: gevent.Greenlet | None = None
@@ -107,7 +108,7 @@ class Notifier:
                     queued.append(entry)
         self.outbox.sync()
         for entry in queued:
-            self._pool.spawn(self.attempt, entry)
+            self._first.spawn(self.attempt, entry)
         return len(queued)
 
     def attempt(self, entry: Entry) -> None:
@@ -192,7 +193,7 @@ class Notifier:
             return 0
         due = [e for e in self.outbox.due(time.time()) if e["key"] not in self._in_flight]
         for entry in due:
-            self._pool.spawn(self.attempt, entry)
+            self._retries.spawn(self.attempt, entry)
         metrics.OUTBOX_PENDING.set(self.outbox.pending_count())
         return len(due)
 
@@ -210,7 +211,8 @@ class Notifier:
     def stop(self, deadline_s: float = 5.0) -> None:
         if self._greenlet is not None:
             self._greenlet.kill(block=False)
-        self._pool.join(timeout=deadline_s)
+        self._first.join(timeout=deadline_s)
+        self._retries.join(timeout=deadline_s)
         self.delivery_log.flush()
         if self._sweep_lock_fd is not None:
             os.close(self._sweep_lock_fd)
