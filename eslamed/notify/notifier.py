@@ -106,7 +106,8 @@ class Notifier:
                 if self.outbox.add(entry):
                     self.delivery_log.record(entry, "PENDING")
                     queued.append(entry)
-        self.outbox.sync()
+        if queued:
+            self.outbox.sync()
         for entry in queued:
             self._first.spawn(self.attempt, entry)
         return len(queued)

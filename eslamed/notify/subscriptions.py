@@ -10,11 +10,16 @@ import logging
 import time
 from datetime import UTC, datetime
 
+import gevent
+
 from eslamed.notify.channel import Target
 from eslamed.sql import notifications as sql
 from eslamed.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+REFRESH_TIMEOUT_S = 0.5
+RETRY_AFTER_FAILURE_S = 5.0
 
 
 def _row(endpoint: str, p256dh: str, auth: str, active: bool) -> dict:
@@ -52,11 +57,14 @@ class SubscriptionCache:
         self._read_at = float("-inf")
 
     def get(self) -> list[Target]:
+        """Runs in the request that queues a lead, so a slow ClickHouse costs it at most REFRESH_TIMEOUT_S."""
         if time.monotonic() - self._read_at >= self.ttl_s:
+            self._read_at = time.monotonic()
             try:
-                self._targets = active(self.store)
-                self._read_at = time.monotonic()
+                with gevent.Timeout(REFRESH_TIMEOUT_S, StoreUnavailable("no answer")):
+                    self._targets = active(self.store)
             except StoreUnavailable as exc:
+                self._read_at -= self.ttl_s - RETRY_AFTER_FAILURE_S
                 log.warning("push subscriptions not refreshed, using %d known: %s", len(self._targets), exc)
         return list(self._targets)
 
