@@ -42,20 +42,6 @@ CLICKHOUSE_UP = Gauge(
 )
 
 
-def render() -> bytes:
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
-        registry = CollectorRegistry()
-        prom_multiprocess.MultiProcessCollector(registry, path=directory)
-        return generate_latest(registry)
-    return generate_latest()
-
-
-def mark_process_dead(pid: int) -> None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        prom_multiprocess.mark_process_dead(pid)
-
-
 LEADS = Counter("eslamed_leads_total", "Lead submissions by outcome", ["outcome"])
 LEAD_SECONDS = Histogram(
     "eslamed_lead_seconds",
@@ -69,3 +55,17 @@ NOTIFICATIONS = Counter(
 OUTBOX_PENDING = Gauge(
     "eslamed_notify_outbox_pending", "Notifications waiting in the outbox", multiprocess_mode="max"
 )
+
+
+def render() -> bytes:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        registry = CollectorRegistry()
+        prom_multiprocess.MultiProcessCollector(registry, path=directory)
+        return generate_latest(registry)
+    return generate_latest()
+
+
+def mark_process_dead(pid: int) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        prom_multiprocess.mark_process_dead(pid)
