@@ -11,6 +11,7 @@ from eslamed import security_headers
 from eslamed.config import Settings, load_settings
 from eslamed.conversions.background import start_uploader
 from eslamed.ingest.track import TrackEndpoint
+from eslamed.leads import routes as leads
 from eslamed.runtime import Runtime
 
 TRACK_PATH = "/api/track"
@@ -42,6 +43,7 @@ class Dispatcher:
 
 def create_flask_app(runtime: Runtime) -> Flask:
     from eslamed import health
+    from eslamed.notify import push_api
     from eslamed.site import serve as site
 
     app = Flask(__name__, static_folder=None)
@@ -49,6 +51,8 @@ def create_flask_app(runtime: Runtime) -> Flask:
     app.extensions["eslamed"] = runtime
     app.register_blueprint(health.bp)
     app.register_blueprint(site.bp)
+    app.register_blueprint(leads.bp)
+    app.register_blueprint(push_api.bp)
     return app
 
 
@@ -59,4 +63,6 @@ def create_app(settings: Settings | None = None, start_ingest: bool = True) -> D
         runtime.start_ingest()
         start_uploader(runtime)
     flask_app = create_flask_app(runtime)
+    if start_ingest:
+        leads.service(flask_app).start()
     return Dispatcher(flask_app, TrackEndpoint(runtime), runtime)

@@ -10,6 +10,7 @@ from pathlib import Path
 from eslamed.backup import command as backup_command
 from eslamed.config import ConfigError, Settings, load_settings
 from eslamed.conversions import commands as conversion_commands
+from eslamed.notify.vapid import cmd_vapid_keys
 from eslamed.site import cli as site_cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     backup_command.add_parsers(sub, _settings)
     site_cli.add_parser(sub)
     conversion_commands.register(sub)
+    vapid = sub.add_parser("vapid-keys", help="print a new VAPID key pair for Web Push")
+    vapid.set_defaults(func=cmd_vapid_keys)
     return parser
 
 

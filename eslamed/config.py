@@ -50,6 +50,9 @@ class Settings:
     admin_allowed_ips: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     admin_fail_limit: str = "20/minute"
     site_dist: Path = Path("site/dist")
+    notify_retry_s: float = 5.0
+    notify_sweep_s: float = 2.0
+    notify_max_attempts: int = 12
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -192,5 +195,8 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = Path(
         admin_allowed_ips=parse_cidrs("ADMIN_ALLOWED_IPS", values.get("ADMIN_ALLOWED_IPS", "")),
         admin_fail_limit=values.get("ADMIN_FAIL_LIMIT") or "20/minute",
         site_dist=Path(values.get("SITE_DIST") or "site/dist"),
+        notify_retry_s=_number(values, "NOTIFY_RETRY_S", 5.0, float),
+        notify_sweep_s=_number(values, "NOTIFY_SWEEP_S", 2.0, float),
+        notify_max_attempts=int(_number(values, "NOTIFY_MAX_ATTEMPTS", 12, int)),
         extra={k: v for k, v in values.items() if k.startswith(OPTIONAL_PREFIXES)},
     )

@@ -45,6 +45,21 @@ CLICKHOUSE_UP = Gauge(
 )
 
 
+LEADS = Counter("eslamed_leads_total", "Lead submissions by outcome", ["outcome"])
+LEAD_SECONDS = Histogram(
+    "eslamed_lead_seconds",
+    "Time to answer POST /api/lead",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+JOURNAL_REPLAYED = Counter("eslamed_lead_journal_replayed_total", "Journaled leads stored in ClickHouse")
+NOTIFICATIONS = Counter(
+    "eslamed_notifications_total", "Notification attempts by channel and result", ["channel", "result"]
+)
+OUTBOX_PENDING = Gauge(
+    "eslamed_notify_outbox_pending", "Notifications waiting in the outbox", multiprocess_mode="max"
+)
+
+
 def render() -> bytes:
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:

@@ -1,0 +1,174 @@
+"""Takes a validated lead to durable storage, exactly once, and hands new ones to the notifier.
+
+Order of checks for a lead_id: the local journal first, then ClickHouse. The replayer
+inserts into ClickHouse before it deletes a journal file, so a lead moving from one to the
+other is always seen in at least one of them. A per-lead_id file lock keeps concurrent
+resubmissions (browser retries, two workers) from both storing the same lead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gevent
+from clickhouse_driver import errors as ch_errors
+
+from eslamed import metrics
+from eslamed.ingest.geo import Place
+from eslamed.ingest.useragent import Agent
+from eslamed.leads.group_insert import GroupInsert
+from eslamed.leads.journal import LeadJournal
+from eslamed.leads.phone import mask_phone
+from eslamed.leads.spam import spam_reason
+from eslamed.leads.writer import LeadWriter, new_version
+from eslamed.locks import LockTimeout, held
+from eslamed.notify.message import LeadSummary
+from eslamed.notify.notifier import Notifier
+from eslamed.runtime import Runtime
+from eslamed.store import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+LOCK_BUCKETS = 4096
+REPLAY_INTERVAL_S = 1.0
+MAX_REPLAY_BACKOFF_S = 10.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int
+    body: dict[str, Any]
+
+
+def public_status(status: str) -> str:
+    """A spam lead is answered like any other, so a bot learns nothing from the reply."""
+    return "NEW" if status == "SPAM" else status
+
+
+def new_record(lead: dict[str, Any], place: Place, agent: Agent, now: float) -> dict[str, Any]:
+    """The journal/row record of a just-validated lead: status, spam verdict, visit context."""
+    reason = spam_reason(lead["source"], lead["website"], lead["fill_ms"])
+    record = {k: v for k, v in lead.items() if k not in ("website", "fill_ms")}
+    record.update(
+        status="SPAM" if reason else "NEW",
+        spam_reason=reason,
+        created_at=now,
+        version=new_version(),
+        country=place.country,
+        subdivision=place.subdivision,
+        city=place.city,
+        device=agent.device,
+        browser=agent.browser,
+        os=agent.os,
+        note="",
+        attributed=False,
+    )
+    return record
+
+
+class LeadService:
+    def __init__(self, runtime: Runtime, notifier: Notifier) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
+        self.writer = LeadWriter(runtime.store, runtime.own_hosts)
+        self.journal = LeadJournal(settings.journal_dir)
+        self.group_insert = GroupInsert(self.writer.insert)
+        self.notifier = notifier
+        self.timeout_s = settings.clickhouse_timeout_s
+        self.locks_dir = settings.locks_dir / "leads"
+        self._greenlet: gevent.Greenlet | None = None
+
+    def _lock_path(self, lead_id: str) -> Path:
+        bucket = int(hashlib.sha256(lead_id.encode()).hexdigest()[:8], 16) % LOCK_BUCKETS
+        return self.locks_dir / f"{bucket:04d}.lock"
+
+    def submit(self, record: dict[str, Any]) -> Outcome:
+        lead_id = record["lead_id"]
+        try:
+            with held(self._lock_path(lead_id), wait_s=self.timeout_s * 3 + 5):
+                outcome = self._store(record)
+        except LockTimeout:
+            metrics.LEADS.labels("busy").inc()
+            return Outcome(503, {"error": "busy", "lead_id": lead_id, "retry": True})
+        metrics.LEADS.labels({201: "stored", 202: "journaled", 200: "duplicate"}[outcome.status_code]).inc()
+        if outcome.status_code in (201, 202):
+            log.info(
+                "lead %s %s source=%s phone=%s status=%s",
+                lead_id,
+                "stored" if outcome.status_code == 201 else "journaled",
+                record["source"],
+                mask_phone(record["phone"]),
+                record["status"],
+            )
+            if record["status"] == "NEW":
+                self.notifier.notify(LeadSummary.from_record(record))
+        return outcome
+
+    def _store(self, record: dict[str, Any]) -> Outcome:
+        lead_id = record["lead_id"]
+        if self.journal.contains(lead_id):
+            return Outcome(200, {"lead_id": lead_id, "status": "NEW", "duplicate": True})
+        try:
+            with gevent.Timeout(self.timeout_s, StoreUnavailable(f"no answer in {self.timeout_s}s")):
+                present, attributed = self._check_and_attribute(record)
+                if lead_id in present:
+                    status = public_status(present[lead_id])
+                    return Outcome(200, {"lead_id": lead_id, "status": status, "duplicate": True})
+                record.update(attributed)
+                self.group_insert.insert(record)
+        except (StoreUnavailable, ch_errors.Error) as exc:
+            # whatever went wrong in ClickHouse, the lead is kept; the replayer retries it
+            self.journal.append(record)
+            log.warning("lead %s journaled, ClickHouse unavailable: %s", lead_id, exc)
+            return Outcome(202, {"lead_id": lead_id, "queued": True})
+        return Outcome(201, {"lead_id": lead_id, "status": public_status(record["status"])})
+
+    def _check_and_attribute(self, record: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
+        """Both queries at once, on two pooled connections: one round trip of latency instead of two."""
+        jobs = [
+            gevent.spawn(self.writer.statuses, [record["lead_id"]]),
+            gevent.spawn(self.writer.attributed, record),
+        ]
+        try:
+            gevent.joinall(jobs, raise_error=True)
+        finally:
+            gevent.killall(jobs, block=False)
+        return jobs[0].value, jobs[1].value
+
+    def replay_once(self) -> int:
+        with gevent.Timeout(max(self.timeout_s * 10, 10.0), StoreUnavailable("journal replay timed out")):
+            stored = self.journal.replay(self.writer.store_missing)
+        metrics.JOURNAL_REPLAYED.inc(stored)
+        return stored
+
+    def _run(self) -> None:
+        delay = REPLAY_INTERVAL_S
+        while True:
+            gevent.sleep(delay)
+            if not self.journal.pending():
+                continue
+            try:
+                self.replay_once()
+                delay = REPLAY_INTERVAL_S
+            except StoreUnavailable as exc:
+                delay = min(delay * 2, MAX_REPLAY_BACKOFF_S)
+                log.warning("journal replay waits for ClickHouse (next try in %.0fs): %s", delay, exc)
+            except Exception:
+                delay = MAX_REPLAY_BACKOFF_S
+                log.exception("journal replay failed")
+
+    def start(self) -> None:
+        """Background work of this worker: the journal replayer and the notification sweep."""
+        self._greenlet = gevent.spawn(self._run)
+        self.notifier.start()
+        self.runtime.background.append(self.stop)
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill(block=False)
+        self.group_insert.stop()
+        self.notifier.stop()

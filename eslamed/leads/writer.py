@@ -1,0 +1,68 @@
+"""Turns accepted leads into `leads` rows: existence checks by lead_id, attribution, the insert."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from eslamed.leads.attribution import attribute, lookup_history
+from eslamed.sql import leads as sql
+from eslamed.store import Store
+
+ROW_TEXT = (
+    "status", "source", "name", "phone", "message", "url", "variant", "gclid", "gbraid", "wbraid",
+    "click_id_origin", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "visitor_id",
+    "landing_page", "first_source", "last_source", "country", "subdivision", "city", "device", "browser",
+    "os", "spam_reason", "note",
+)  # fmt: skip
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+
+
+def to_row(record: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "lead_id": uuid.UUID(record["lead_id"]),
+        "version": record["version"],
+        "created_at": _utc(record["created_at"]),
+        "updated_at": _utc(record["created_at"]),
+        "consent": int(record["consent"]),
+    }
+    for name in ROW_TEXT:
+        row[name] = record[name]
+    return row
+
+
+class LeadWriter:
+    def __init__(self, store: Store, own_hosts: frozenset[str]) -> None:
+        self.store = store
+        self.own_hosts = own_hosts
+
+    def statuses(self, lead_ids: list[str]) -> dict[str, str]:
+        """Current status of those leads that are already in ClickHouse."""
+        rows = self.store.query(sql.EXISTING.format(db=self.store.database), {"ids": tuple(lead_ids)})
+        return dict(rows)
+
+    def attributed(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record with its click id and journey; a journaled lead is attributed when replayed."""
+        if record.get("attributed"):
+            return record
+        history = lookup_history(self.store, record["visitor_id"], _utc(record["created_at"]))
+        return {**attribute(record, history, self.own_hosts), "attributed": True}
+
+    def insert(self, records: list[dict[str, Any]]) -> int:
+        return self.store.insert_rows("leads", [to_row(r) for r in records])
+
+    def store_missing(self, records: list[dict[str, Any]]) -> int:
+        """Journal replay: store the records ClickHouse does not have yet, each lead_id once."""
+        unique = {r["lead_id"]: r for r in records}
+        present = self.statuses(list(unique))
+        missing = [self.attributed(r) for lead_id, r in unique.items() if lead_id not in present]
+        return self.insert(missing)
+
+
+def new_version() -> int:
+    return time.time_ns()

@@ -1,0 +1,50 @@
+"""Cross-worker locks on files (`flock`), polite to gevent: waiting polls instead of blocking the hub.
+
+A lock dies with its process, so a killed worker never leaves one behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import gevent
+
+POLL_S = 0.005
+
+
+class LockTimeout(Exception):
+    """The lock stayed taken longer than the caller was willing to wait."""
+
+
+def _open(path: Path) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+
+def try_lock(path: Path) -> int | None:
+    """An fd holding the lock, or None when another process has it. Close the fd to release."""
+    fd = _open(path)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+@contextlib.contextmanager
+def held(path: Path, wait_s: float) -> Iterator[None]:
+    deadline = time.monotonic() + wait_s
+    while (fd := try_lock(path)) is None:
+        if time.monotonic() >= deadline:
+            raise LockTimeout(str(path))
+        gevent.sleep(POLL_S)
+    try:
+        yield
+    finally:
+        os.close(fd)

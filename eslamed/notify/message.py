@@ -1,0 +1,110 @@
+"""What the owner reads when a lead arrives, in Turkish; pure functions over a `LeadSummary`.
+
+All output is plain text (Telegram without parse_mode, template parameters, a JSON push
+payload): whatever a visitor typed, script tags included, is shown as text, never as HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+SOURCE_TR = {"form": "Form", "whatsapp": "WhatsApp", "call": "Telefon araması"}
+MAX_MESSAGE_CHARS = 500
+MAX_TEMPLATE_PARAM = 200
+
+
+@dataclass(frozen=True)
+class LeadSummary:
+    lead_id: str
+    name: str
+    phone: str
+    source: str
+    url: str
+    variant: str
+    city: str
+    click_id: str
+    message: str
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> LeadSummary:
+        click = next((f for f in ("gclid", "gbraid", "wbraid") if record.get(f)), "")
+        return cls(
+            lead_id=record["lead_id"],
+            name=record["name"],
+            phone=record["phone"],
+            source=record["source"],
+            url=record["url"],
+            variant=record["variant"],
+            city=record["city"],
+            click_id=click,
+            message=record["message"],
+        )
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def page(summary: LeadSummary) -> str:
+    path = urlsplit(summary.url).path if summary.url else ""
+    where = path or summary.url or "-"
+    return f"{where} (varyant: {summary.variant})" if summary.variant else where
+
+
+def source_label(summary: LeadSummary) -> str:
+    return SOURCE_TR.get(summary.source, summary.source)
+
+
+def click_line(summary: LeadSummary) -> str:
+    return f"var ({summary.click_id})" if summary.click_id else "yok"
+
+
+def phone_line(summary: LeadSummary) -> str:
+    if summary.phone:
+        return summary.phone
+    return "numara yok: arayan/yazan numarayı yönetim panelinden ekleyin"
+
+
+def telegram_text(summary: LeadSummary) -> str:
+    """E.164 numbers in plain text are tap-to-call in Telegram's apps."""
+    lines = [
+        f"🔔 Yeni talep: {source_label(summary)}",
+        f"👤 Ad: {summary.name or '-'}",
+        f"📞 Telefon: {phone_line(summary)}",
+        f"📄 Sayfa: {page(summary)}",
+        f"📍 Şehir: {summary.city or 'bilinmiyor'}",
+        f"🎯 Google tıklaması: {click_line(summary)}",
+    ]
+    if summary.message:
+        lines.append(f"💬 Mesaj: {summary.message[:MAX_MESSAGE_CHARS]}")
+    return "\n".join(lines)
+
+
+def _param(text: str) -> str:
+    """WhatsApp template parameters refuse newlines, tabs and long runs of spaces, and empty text."""
+    return " ".join(text.split())[:MAX_TEMPLATE_PARAM] or "-"
+
+
+def template_parameters(summary: LeadSummary) -> list[str]:
+    """Body parameters {{1}}..{{6}} of the owner's template: name, phone, source, page, city, click."""
+    return [
+        _param(summary.name),
+        _param(summary.phone or "yok"),
+        _param(source_label(summary)),
+        _param(page(summary)),
+        _param(summary.city or "bilinmiyor"),
+        _param(click_line(summary)),
+    ]
+
+
+def push_payload(summary: LeadSummary) -> dict[str, str]:
+    """What the admin PWA's service worker shows; `tel` makes the notification tap-to-call."""
+    return {
+        "title": f"Yeni talep: {summary.name or source_label(summary)}",
+        "body": f"{phone_line(summary)} · {source_label(summary)} · {summary.city or 'şehir bilinmiyor'}"
+        f" · Google tıklaması: {click_line(summary)}",
+        "lead_id": summary.lead_id,
+        "tel": f"tel:{summary.phone}" if summary.phone else "",
+        "url": f"/admin/#/leads/{summary.lead_id}",
+    }

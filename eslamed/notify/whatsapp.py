@@ -1,0 +1,86 @@
+"""WhatsApp Cloud API: a template message to the owner's number (free-form text needs an open session)."""
+
+from __future__ import annotations
+
+import requests
+
+from eslamed.config import Settings
+from eslamed.notify.channel import DeliveryError, Target, http_failure
+from eslamed.notify.message import LeadSummary, template_parameters
+
+DEFAULT_BASE = "https://graph.facebook.com"
+DEFAULT_VERSION = "v21.0"
+
+
+class WhatsApp:
+    name = "whatsapp"
+
+    def __init__(
+        self,
+        base_url: str,
+        version: str,
+        phone_number_id: str,
+        token: str,
+        template: str,
+        language: str,
+        owner_number: str,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.url = f"{base_url.rstrip('/')}/{version}/{phone_number_id}/messages"
+        self.token = token
+        self.template = template
+        self.language = language
+        self.owner_number = owner_number
+        self.timeout_s = timeout_s
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WhatsApp | None:
+        needed = ("WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_TOKEN", "WHATSAPP_TEMPLATE", "WHATSAPP_OWNER_NUMBER")
+        if not all(settings.get(name) for name in needed):
+            return None
+        return cls(
+            settings.get("WHATSAPP_API_BASE", DEFAULT_BASE),
+            settings.get("WHATSAPP_API_VERSION", DEFAULT_VERSION),
+            settings.get("WHATSAPP_PHONE_NUMBER_ID"),
+            settings.get("WHATSAPP_TOKEN"),
+            settings.get("WHATSAPP_TEMPLATE"),
+            settings.get("WHATSAPP_TEMPLATE_LANG", "tr"),
+            settings.get("WHATSAPP_OWNER_NUMBER"),
+        )
+
+    def targets(self) -> list[Target]:
+        return [{"address": self.owner_number}]
+
+    def payload(self, summary: LeadSummary, target: Target) -> dict:
+        parameters = [{"type": "text", "text": text} for text in template_parameters(summary)]
+        return {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": target["address"].lstrip("+"),
+            "type": "template",
+            "template": {
+                "name": self.template,
+                "language": {"code": self.language},
+                "components": [{"type": "body", "parameters": parameters}],
+            },
+        }
+
+    def send(self, summary: LeadSummary, target: Target) -> None:
+        try:
+            response = requests.post(
+                self.url,
+                json=self.payload(summary, target),
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=self.timeout_s,
+            )
+        except requests.RequestException as exc:
+            raise DeliveryError(f"network error: {exc.__class__.__name__}") from None
+        if response.status_code != 200:
+            raise http_failure(response.status_code, _error(response))
+
+
+def _error(response: requests.Response) -> str:
+    try:
+        return str(response.json().get("error", {}).get("message", ""))
+    except (ValueError, AttributeError):
+        return ""

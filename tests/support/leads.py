@@ -1,0 +1,64 @@
+"""Helpers for lead tests: a form lead body, posting it like the site does, notification peer settings."""
+
+from __future__ import annotations
+
+import uuid
+
+import requests
+
+from tests.support.clients import BROWSER_UA
+from tests.support.peers import Peer
+
+SITE = "https://eslamed.example"
+
+
+def form_lead(**fields: object) -> dict:
+    body = {
+        "lead_id": str(uuid.uuid4()),
+        "name": "Ayşe Yılmaz",
+        "phone": "0532 123 45 67",
+        "message": "Annem için oksijen konsantratörü lazım",
+        "source": "form",
+        "url": "https://eslamed.example/oksijen-konsantratoru?gclid=x",
+        "variant": "acil",
+        "visitor_id": str(uuid.uuid4()),
+        "consent": True,
+        "website": "",
+        "fill_ms": 8200,
+    }
+    body.update(fields)
+    return body
+
+
+def post_lead(base_url: str, body: dict, **kwargs: object) -> requests.Response:
+    headers = {"User-Agent": BROWSER_UA, "Origin": SITE, **kwargs.pop("headers", {})}
+    return requests.post(f"{base_url}/api/lead", json=body, headers=headers, timeout=10, **kwargs)
+
+
+def lead_env(
+    telegram: Peer | None = None, whatsapp: Peer | None = None, vapid_key: str = ""
+) -> dict[str, str]:
+    """Server settings for lead tests: fast retries, no rate limit, and a ClickHouse timeout that a busy
+    test machine does not trip (a stopped ClickHouse refuses connections at once, whatever the timeout)."""
+    env = {
+        "NOTIFY_RETRY_S": "0.3",
+        "NOTIFY_SWEEP_S": "0.2",
+        "LEAD_RATE_LIMIT": "1000/minute",
+        "CLICKHOUSE_TIMEOUT_S": "5",
+    }
+    if telegram:
+        env.update(
+            TELEGRAM_API_BASE=telegram.url, TELEGRAM_BOT_TOKEN="123:test-token", TELEGRAM_CHAT_ID="-1001"
+        )
+    if whatsapp:
+        env.update(
+            WHATSAPP_API_BASE=whatsapp.url,
+            WHATSAPP_API_VERSION="v21.0",
+            WHATSAPP_PHONE_NUMBER_ID="1098765",
+            WHATSAPP_TOKEN="wa-test-token",
+            WHATSAPP_TEMPLATE="yeni_talep",
+            WHATSAPP_OWNER_NUMBER="+905551112233",
+        )
+    if vapid_key:
+        env.update(VAPID_PRIVATE_KEY=vapid_key, VAPID_SUBJECT="mailto:owner@eslamed.example")
+    return env
