@@ -7,18 +7,19 @@ import re
 import sys
 from collections.abc import Iterable
 
+from eslamed.leads.phone import mask_phone
+
 PHONE = re.compile(r"(?<![\w])(\+?\d[\d \-().]{7,}\d)(?![\w])")
 
 
-def mask_phone(text: str) -> str:
-    """Keep the country/operator prefix and the last two digits, enough to recognise a lead."""
+def mask_phones(text: str) -> str:
+    """Mask anything that looks like a phone number, whoever logged it and however it was typed."""
 
     def masked(match: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", match.group(1))
         if len(digits) < 9:
             return match.group(1)
-        plus = "+" if match.group(1).startswith("+") else ""
-        return f"{plus}{digits[:5]}{'*' * (len(digits) - 7)}{digits[-2:]}"
+        return mask_phone(("+" if match.group(1).startswith("+") else "") + digits)
 
     return PHONE.sub(masked, text)
 
@@ -31,7 +32,7 @@ class RedactFilter(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "[redacted]")
-        return mask_phone(text)
+        return mask_phones(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
