@@ -30,11 +30,13 @@ class Dispatcher:
 
 def create_flask_app(runtime: Runtime) -> Flask:
     from eslamed import health
+    from eslamed.admin import web as admin_web
 
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.extensions["eslamed"] = runtime
     app.register_blueprint(health.bp)
+    app.register_blueprint(admin_web.bp)
     return app
 
 

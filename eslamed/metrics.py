@@ -41,6 +41,10 @@ CLICKHOUSE_UP = Gauge(
     "eslamed_clickhouse_up", "1 when the last flush reached ClickHouse", multiprocess_mode="min"
 )
 
+ADMIN_AUTH_REFUSED = Counter(
+    "eslamed_admin_auth_refused_total", "Admin requests refused, by status", ["status"]
+)
+
 
 def render() -> bytes:
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")

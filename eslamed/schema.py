@@ -143,12 +143,28 @@ CREATE TABLE IF NOT EXISTS {db}.push_subscriptions (
 ORDER BY endpoint
 """
 
+# Append-only: the ReplacingMergeTree `leads` keeps only the newest row after a merge, so the
+# status history the owner sees lives here (written by the admin API with each change).
+LEAD_CHANGES = """
+CREATE TABLE IF NOT EXISTS {db}.lead_changes (
+    lead_id UUID,
+    version UInt64,
+    changed_at DateTime,
+    status String,
+    note String,
+    phone_changed UInt8
+) ENGINE = MergeTree()
+PARTITION BY toYYYYMM(changed_at)
+ORDER BY (lead_id, version)
+"""
+
 TABLES: dict[str, str] = {
     "events": EVENTS,
     "leads": LEADS,
     "conversions": CONVERSIONS,
     "notifications": NOTIFICATIONS,
     "push_subscriptions": PUSH_SUBSCRIPTIONS,
+    "lead_changes": LEAD_CHANGES,
 }
 
 

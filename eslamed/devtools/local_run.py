@@ -47,7 +47,7 @@ def main() -> int:
     try:
         subprocess.run([*eslamed, "migrate"], env=env, cwd=REPO, check=True)
         subprocess.run([*eslamed, "site", "build"], env=env, cwd=REPO, check=True)
-        print(f"\nEslamed Capture on http://127.0.0.1:8000   admin: http://127.0.0.1:8000/admin/")
+        print("\nEslamed Capture on http://127.0.0.1:8000   admin: http://127.0.0.1:8000/admin/")
         print(f"ADMIN_SECRET={env['ADMIN_SECRET']}\n", flush=True)
         server = subprocess.Popen([*eslamed, "serve", "--bind", "127.0.0.1:8000"], env=env, cwd=REPO)
         signal.signal(signal.SIGTERM, lambda *_: server.terminate())
