@@ -42,8 +42,8 @@ TOO_MANY = Refusal(429, "too many failed attempts; wait and retry", "Çok fazla 
 
 def secret_matches(given: str, expected: str) -> bool:
     """Constant time in both the content and the length of `given`."""
-    given_digest = hashlib.sha256(given.encode("utf-8", "surrogatepass")).digest()
-    expected_digest = hashlib.sha256(expected.encode("utf-8")).digest()
+    given_digest = hashlib.sha256(given.encode()).digest()
+    expected_digest = hashlib.sha256(expected.encode()).digest()
     return hmac.compare_digest(given_digest, expected_digest)
 
 

@@ -99,9 +99,7 @@ CONVERSION_STATE_COUNTS = (
 CTA_TYPES = "('call_click', 'whatsapp_click', 'click')"
 
 STATS_SESSIONS = (
-    "SELECT arrayJoin([('total', ''), ('day', day), ('source', src), ('campaign', campaign),"
-    " ('variant', page_variant), ('city', visit_city), ('device', visit_device)]) AS d,"
-    " d.1 AS dim, d.2 AS value, count() AS visits, uniqExact(visitor) AS visitors,"
+    "SELECT d.1 AS dim, d.2 AS value, count() AS visits, uniqExact(visitor) AS visitors,"
     " sum(pageviews) AS pageviews, sum(cta) AS cta_visits, sum(cta_clicks) AS cta_clicks"
     " FROM (SELECT session_id, argMin(visitor_id, ts) AS visitor,"
     " toString(toDate(min(ts), 'Europe/Istanbul')) AS day,"
@@ -111,6 +109,8 @@ STATS_SESSIONS = (
     " uniqExactIf(event_id, type IN " + CTA_TYPES + ") AS cta_clicks, cta_clicks > 0 AS cta"
     " FROM {db}.events WHERE ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s) AND session_id != ''"
     " GROUP BY session_id)"
+    " ARRAY JOIN [('total', ''), ('day', day), ('source', src), ('campaign', campaign),"
+    " ('variant', page_variant), ('city', visit_city), ('device', visit_device)] AS d"
     " GROUP BY dim, value"
 )
 
