@@ -30,7 +30,7 @@ function h(tag, attrs, ...children) {
     else if (k === "dataset") Object.assign(node.dataset, v);
     else node.setAttribute(k, v === true ? "" : v);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -39,7 +39,7 @@ function h(tag, attrs, ...children) {
 
 const view = () => document.getElementById("view");
 function show(...nodes) {
-  view().replaceChildren(...nodes);
+  view().replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false));
   window.scrollTo(0, 0);
 }
 
@@ -242,7 +242,6 @@ function saleForm(lead, onDone) {
   const date = h("input", { id: "sale-date", type: "date", value: istanbulToday(), max: istanbulToday() });
   const second = h("input", { id: "sale-second", type: "checkbox" });
   const error = h("p", { class: "error", id: "sale-error" });
-  const result = h("div", { id: "sale-result" });
   const submit = h("button", { class: "primary", type: "submit", id: "sale-submit", dataset: { needsNetwork: "1" } }, "Satış Onayla");
   const form = h("form", { class: "card", id: "sale-form" },
     h("h3", {}, "Satış Onayla"),
@@ -251,7 +250,7 @@ function saleForm(lead, onDone) {
     h("label", { for: "sale-type" }, "Satış türü"), deal,
     h("label", { for: "sale-date" }, "Satış tarihi"), date,
     converted ? h("label", {}, second, " İkinci satış") : null,
-    error, submit, result);
+    error, submit);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
@@ -266,11 +265,10 @@ function saleForm(lead, onDone) {
         headers: { "Idempotency-Key": key },
         json: { revenue, deal_type: deal.value, closed_at: date.value, second_deal: second.checked },
       });
-      result.replaceChildren(h("div", { class: "card success", id: "sale-ok" },
+      toast("Satış kaydedildi");
+      onDone(h("div", { class: "card success", id: "sale-ok" },
         h("b", {}, `✓ Satış kaydedildi: ${money.format(Number(body.revenue))} TL`),
         h("div", {}, `Google Ads'e gönderim durumu: ${UPLOAD_TR[body.state] || body.state}`)));
-      toast("Satış kaydedildi");
-      onDone();
     } catch (err) {
       error.textContent = err.message;
       submit.disabled = false;
@@ -301,7 +299,7 @@ function journeyCard(journey) {
     items.length ? h("ol", { class: "timeline" }, items) : h("p", { class: "muted" }, "Bu ziyaretçi için kayıtlı sayfa hareketi yok."));
 }
 
-async function leadView(id) {
+async function leadView(id, notice) {
   show(h("p", { class: "muted" }, "Yükleniyor…"));
   let body;
   try {
@@ -311,12 +309,12 @@ async function leadView(id) {
     return;
   }
   const lead = body.lead;
-  const reload = () => leadView(id);
+  const reload = (message) => leadView(id, message);
   const setStatus = async (status) => {
     try {
       await api(`/api/admin/leads/${id}/status`, { method: "POST", json: { status } });
       toast(`Durum: ${STATUS_TR[status]}`);
-      reload();
+      reload(null);
     } catch (err) { toast(err.message); }
   };
   const phoneInput = h("input", { id: "phone-input", type: "tel", placeholder: "0532 123 45 67" });
@@ -325,7 +323,7 @@ async function leadView(id) {
     event.preventDefault();
     try {
       await api(`/api/admin/leads/${id}/phone`, { method: "POST", json: { phone: phoneInput.value } });
-      reload();
+      reload(null);
     } catch (err) { toast(err.message); }
   });
   const statusButtons = lead.status === "CONVERTED" ? null : h("div", { class: "row" },
@@ -333,13 +331,14 @@ async function leadView(id) {
       h("button", { class: cls, type: "button", disabled: lead.status === status, dataset: { status, needsNetwork: "1" }, onclick: () => setStatus(status) }, label)));
   show(
     h("a", { href: "#/leads" }, "← Talepler"),
+    notice,
     h("section", { class: "card", id: "lead-detail" },
       h("div", { class: "row" }, h("h2", { class: "grow" }, lead.name || "(isimsiz)"), h("span", { class: `status ${lead.status}`, id: "lead-status" }, STATUS_TR[lead.status])),
       h("div", { class: "muted" }, `${CHANNEL_TR[lead.source] || lead.source} · ${dateTime.format(new Date(lead.created_at))}`),
       lead.message ? h("p", {}, lead.message) : null,
       lead.phone
         ? [h("p", {}, h("b", {}, lead.phone)), h("div", { class: "row" },
-            h("a", { class: "button call", href: `tel:${lead.phone}`, id: "call" }, "📞 Ara"),
+            h("a", { class: "button call", href: `tel:${lead.phone}`, id: "call" }, "Ara"),
             h("a", { class: "button wa", href: waLink(lead.phone), id: "whatsapp", target: "_blank", rel: "noopener" }, "WhatsApp"))]
         : [h("p", { class: "muted" }, "Telefon numarası yok: ekleyin"), phoneForm],
       statusButtons),

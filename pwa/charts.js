@@ -61,15 +61,15 @@ const Charts = (() => {
 
   /* Funnel: visit → CTA → lead → sale, bar width by count, share of the previous step written beside it. */
   function funnel(steps) {
-    const W = 360, ROW = 34, H = steps.length * ROW + 4;
+    const W = 360, ROW = 34, H = steps.length * ROW + 4, BAR = 150;
     const root = svg(W, H, "Dönüşüm hunisi");
     const max = Math.max(1, steps[0].count);
     steps.forEach((s, i) => {
-      const w = Math.max(2, ((W - 120) * s.count) / max);
+      const w = Math.max(2, (BAR * s.count) / max);
       const y = i * ROW + 2;
-      root.append(el("rect", { x: (W - 120 - w) / 2, y, width: w, height: ROW - 8, rx: 5, fill: ["#74c0fc", "#4dabf7", "#f08c00", "#2b8a3e"][i] }));
+      root.append(el("rect", { x: (BAR - w) / 2, y, width: w, height: ROW - 8, rx: 5, fill: ["#74c0fc", "#4dabf7", "#f08c00", "#2b8a3e"][i] }));
       const pct = i === 0 ? "" : ` (%${fmt.format(Math.round(s.rate * 1000) / 10)})`;
-      root.append(el("text", { x: W - 116, y: y + 17 }, `${s.label_tr}: ${fmt.format(s.count)}${pct}`));
+      root.append(el("text", { x: BAR + 8, y: y + 17 }, `${s.label_tr}: ${fmt.format(s.count)}${pct}`));
     });
     return root;
   }
