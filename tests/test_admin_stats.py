@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -129,12 +129,10 @@ def test_stats_match_the_hand_computed_numbers(clickhouse, store, tmp_path):
     stats = reply.get_json()
 
     totals = stats["totals"]
-    assert {k: totals[k] for k in ("visits", "visitors", "pageviews", "cta_visits", "cta_clicks")} == {
-        "visits": 4,  # s1, s2, s3, s5
+    assert {k: totals[k] for k in ("visits", "visitors", "cta_visits")} == {
+        "visits": 4,  # s1, s2, s3, s5 (s1's replayed event changes nothing)
         "visitors": 3,  # v1, v2, v4
-        "pageviews": 5,  # s1: 2 (replay once), s2: 1, s3: 1, s5: 1
         "cta_visits": 2,  # s1 call, s3 WhatsApp
-        "cta_clicks": 2,
     }
     assert (totals["leads"], totals["sales"], totals["revenue"]) == (2, 2, 17500.5)
     assert (totals["lead_rate"], totals["sale_rate"]) == (0.5, 1.0)
@@ -196,7 +194,42 @@ def test_parse_range_defaults_and_limits():
 
 
 def test_shape_fills_empty_days_and_an_empty_funnel_has_zero_rates():
-    shaped = stats_shape.shape_stats(date(2026, 11, 1), date(2026, 11, 3), [], [], [], {})
+    shaped = stats_shape.shape_stats(date(2026, 11, 1), date(2026, 11, 3), [], [], [], [], {})
     assert [d["day"] for d in shaped["daily"]] == ["2026-11-01", "2026-11-02", "2026-11-03"]
     assert all(d["visits"] == 0 for d in shaped["daily"])
     assert [s["rate"] for s in shaped["funnel"]] == [1.0, 0.0, 0.0, 0.0]
+
+
+def test_settled_days_are_cached_once_and_today_is_live(clickhouse, store, tmp_path):
+    seed(store)
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    store.insert_rows(
+        "events", [event_row(now - timedelta(minutes=1), visitor_id="v-now", session_id="s-now")]
+    )
+    client = admin_app(clickhouse, store, tmp_path).test_client()
+    today = datetime.now(stats_shape.ISTANBUL).date()
+    first = client.get(f"/api/admin/stats?from={D1}&to={today}", headers=AUTH).get_json()
+    second = client.get(f"/api/admin/stats?from={D1}&to={today}", headers=AUTH).get_json()
+    assert first == second
+    # the seeded 4 visits + s4 (2026-11-03 01:30 Istanbul, now inside the range) + the one just now
+    assert first["totals"]["visits"] == 6 and first["totals"]["visitors"] == 5
+    assert {d["day"]: d["visits"] for d in first["daily"]}[today.isoformat()] == 1
+
+    cached = store.query(
+        f"SELECT day, visits FROM {store.database}.stats_sessions_daily FINAL WHERE dim = 0 ORDER BY day"
+    )
+    cached_days = [day for day, _ in cached]
+    assert cached_days[:2] == [date(2026, 11, 1), date(2026, 11, 2)] and dict(cached)[date(2026, 11, 4)] == 0
+    assert today not in cached_days, "a day that is not over is never cached"
+    assert len(cached_days) == len(set(cached_days)), "each day is computed once"
+
+
+def test_split_range_caches_only_days_over_for_two_hours():
+    # 2026-11-26 01:30 Istanbul: the 25th ended 90 minutes ago, so it is still live.
+    now = datetime(2026, 11, 25, 22, 30)
+    assert stats_shape.split_range(date(2026, 11, 1), date(2026, 11, 26), now) == (
+        date(2026, 11, 24),
+        date(2026, 11, 25),
+    )
+    assert stats_shape.split_range(date(2026, 11, 1), date(2026, 11, 10), now) == (date(2026, 11, 10), None)
+    assert stats_shape.split_range(date(2026, 11, 26), date(2026, 11, 26), now) == (None, date(2026, 11, 26))

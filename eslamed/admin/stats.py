@@ -1,26 +1,69 @@
-"""GET /api/admin/stats: four queries (sessions, leads, sales, the sold leads), shaped in stats_shape."""
+"""GET /api/admin/stats: visits from the daily cache plus a live tail, leads and sales; see stats_shape."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from flask import Blueprint, Response, request
 
 from eslamed.admin import stats_shape
 from eslamed.admin.http import reply, store
+from eslamed.admin.lead_changes import new_version
 from eslamed.sql import admin as sql
+from eslamed.store import Store
 
 bp = Blueprint("admin_stats", __name__)
 
 
+FILL_CHUNK_DAYS = 31
+
+
+def fill_cache(db: Store, first: date, last: date) -> list[date]:
+    """Compute and store the visits cube of the settled days in [first, last] not cached yet.
+
+    A month per query, so each one stays well inside the store's timeout even on a cold year."""
+    cached = {
+        row[0] for row in db.query(sql.CACHED_DAYS.format(db=db.database), {"first": first, "last": last})
+    }
+    missing = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    missing = [day for day in missing if day not in cached]
+    for i in range(0, len(missing), FILL_CHUNK_DAYS):
+        chunk = missing[i : i + FILL_CHUNK_DAYS]
+        since, until = stats_shape.utc_bounds(chunk[0], chunk[-1])
+        params = {"since": since, "until": until, "days": tuple(chunk), "version": new_version()}
+        db.query(sql.FILL_CACHE.format(db=db.database), params)
+        db.query(sql.MARK_EMPTY_DAYS.format(db=db.database), {"days": [d.isoformat() for d in chunk]})
+    return missing
+
+
+def visits(
+    db: Store, start: date, end: date, now: datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    last_cached, live_start = stats_shape.split_range(start, end, now)
+    if last_cached is not None:
+        fill_cache(db, start, last_cached)
+    since, until = stats_shape.utc_bounds(live_start, end) if live_start else (now, now)
+    params = {
+        "first": start,
+        "last_cached": last_cached or start - timedelta(days=1),
+        "since": since,
+        "until": until,
+    }
+    by_dim = db.query_dicts(sql.STATS_VISITS_BY_DIM.format(db=db.database), params)
+    by_day = db.query_dicts(sql.STATS_VISITS_BY_DAY.format(db=db.database), params)
+    return by_dim, by_day
+
+
 @bp.get("/stats")
 def get_stats() -> Response:
-    today = datetime.now(stats_shape.ISTANBUL).date()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    today = now.replace(tzinfo=UTC).astimezone(stats_shape.ISTANBUL).date()
     start, end = stats_shape.parse_range(request.args.get("from"), request.args.get("to"), today)
     since, until = stats_shape.utc_bounds(start, end)
     db = store()
+    by_dim, by_day = visits(db, start, end, now)
     bounds = {"since": since, "until": until}
-    sessions = db.query_dicts(sql.STATS_SESSIONS.format(db=db.database), bounds)
     leads = db.query_dicts(sql.STATS_LEADS.format(db=db.database), bounds)
     sales = db.query_dicts(sql.STATS_SALES.format(db=db.database), bounds)
     sale_leads = {}
@@ -30,4 +73,4 @@ def get_stats() -> Response:
             row["id"]: row
             for row in db.query_dicts(sql.STATS_LEADS_BY_ID.format(db=db.database), {"ids": ids})
         }
-    return reply(stats_shape.shape_stats(start, end, sessions, leads, sales, sale_leads))
+    return reply(stats_shape.shape_stats(start, end, by_dim, by_day, leads, sales, sale_leads))

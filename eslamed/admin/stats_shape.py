@@ -1,10 +1,12 @@
 """Shaping raw stats rows into what the dashboard draws. Pure functions, no database.
 
 Definitions (also in the README):
-- a visit is a session (distinct `session_id`); its source, campaign, page variant, city and
-  device are those of its first event, and its day is the Istanbul day of that event;
-- unique visitors are distinct `visitor_id`s; pageviews are distinct pageview event ids;
+- a visit is a session (distinct `session_id`) on one Istanbul day; its source, campaign, page
+  variant, city and device are those of its first event that day (a session that crosses
+  midnight counts once on each day);
+- unique visitors are distinct `visitor_id`s over the whole range (also per split);
 - a CTA visit is a visit with at least one call_click, whatsapp_click or click event;
+- replayed events never count twice: visits and visitors are distinct counts;
 - leads are leads created in the range whose latest status is not SPAM, split by their traffic
   source (last source, else first), campaign, variant, city and device;
 - a sale is a conversion closed in the range (any upload state); it is split by its lead's attributes.
@@ -23,6 +25,10 @@ from eslamed.ingest.validate import ValidationError
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 DIMENSIONS = ("source", "campaign", "variant", "city", "device")
+# The `dim` codes of the visits cube (sql.admin.SESSIONS_CUBE); 0 is every visit.
+DIM_CODES = {1: "source", 2: "campaign", 3: "variant", 4: "city", 5: "device"}
+# A day is cached once it has been over this long: late events (ring or spill replays) are in by then.
+SETTLE = timedelta(hours=2)
 MAX_DAYS = 400
 LEAD_DIMENSION_FIELDS = {"source": "traffic", "campaign": "campaign", "variant": "variant", "city": "city"}
 
@@ -50,6 +56,15 @@ def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return midnight(start), midnight(end + timedelta(days=1))
 
 
+def split_range(start: date, end: date, now: datetime) -> tuple[date | None, date | None]:
+    """(last day served from the daily cache, first day computed live); either may be None."""
+    settled = (now - SETTLE).replace(tzinfo=UTC).astimezone(ISTANBUL).date() - timedelta(days=1)
+    last_cached = min(end, settled)
+    cached = last_cached if last_cached >= start else None
+    live_start = max(start, settled + timedelta(days=1))
+    return cached, live_start if live_start <= end else None
+
+
 def days(start: date, end: date) -> list[str]:
     return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
 
@@ -62,9 +77,7 @@ def _blank() -> dict[str, Any]:
     return {
         "visits": 0,
         "visitors": 0,
-        "pageviews": 0,
         "cta_visits": 0,
-        "cta_clicks": 0,
         "leads": 0,
         "sales": 0,
         "revenue": Decimal(0),
@@ -82,17 +95,20 @@ def _finish(cell: dict[str, Any]) -> dict[str, Any]:
 def shape_stats(
     start: date,
     end: date,
-    session_rows: Iterable[dict[str, Any]],
+    visits_by_dim: Iterable[dict[str, Any]],
+    visits_by_day: Iterable[dict[str, Any]],
     leads: Iterable[dict[str, Any]],
     sales: Iterable[dict[str, Any]],
     sale_leads: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
-    """session_rows: (dim, value, visits, visitors, pageviews, cta_visits, cta_clicks) from STATS_SESSIONS;
+    """visits_by_dim / visits_by_day: (dim, value, visits, visitors, cta_visits) rows of STATS_VISITS_BY_*;
     leads: one row per lead; sales: one row per conversion; sale_leads: lead attributes by lead id."""
     cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_blank))
-    for row in session_rows:
-        cell = cells[row["dim"]][row["value"]]
-        for key in ("visits", "visitors", "pageviews", "cta_visits", "cta_clicks"):
+    tagged = [(DIM_CODES.get(row["dim"], "total"), row) for row in visits_by_dim]
+    tagged += [("day", row) for row in visits_by_day]
+    for dim, row in tagged:
+        cell = cells[dim][row["value"]]
+        for key in ("visits", "visitors", "cta_visits"):
             cell[key] += int(row[key])
 
     def add(lead: dict[str, Any], day: str, key: str, amount: Any) -> None:

@@ -98,20 +98,57 @@ CONVERSION_STATE_COUNTS = (
 
 CTA_TYPES = "('call_click', 'whatsapp_click', 'click')"
 
-STATS_SESSIONS = (
-    "SELECT d.1 AS dim, d.2 AS value, count() AS visits, uniqExact(visitor) AS visitors,"
-    " sum(pageviews) AS pageviews, sum(cta) AS cta_visits, sum(cta_clicks) AS cta_clicks"
-    " FROM (SELECT session_id, argMin(visitor_id, ts) AS visitor,"
-    " toString(toDate(min(ts), 'Europe/Istanbul')) AS day,"
-    " argMin(source, ts) AS src, argMin(utm_campaign, ts) AS campaign, argMin(variant, ts) AS page_variant,"
-    " argMin(city, ts) AS visit_city, argMin(device, ts) AS visit_device,"
-    " uniqExactIf(event_id, type = 'pageview') AS pageviews,"
-    " uniqExactIf(event_id, type IN " + CTA_TYPES + ") AS cta_clicks, cta_clicks > 0 AS cta"
+# One row per (Istanbul day, session): a visit's source, campaign, variant, city and device are
+# those of its first event that day; hashed ids keep the grouping cheap.
+SESSIONS_BY_DAY = (
+    "SELECT toDate(ts, 'Europe/Istanbul') AS day, cityHash64(session_id) AS sid,"
+    " any(cityHash64(visitor_id)) AS visitor,"
+    " argMin((source, utm_campaign, variant, city, device), ts) AS dims,"
+    " max(type IN " + CTA_TYPES + ") AS cta"
     " FROM {db}.events WHERE ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s) AND session_id != ''"
-    " GROUP BY session_id)"
-    " ARRAY JOIN [('total', ''), ('day', day), ('source', src), ('campaign', campaign),"
-    " ('variant', page_variant), ('city', visit_city), ('device', visit_device)] AS d"
-    " GROUP BY dim, value"
+    " {day_filter} GROUP BY day, sid"
+)
+
+# The visits cube per day: dim 0 is every visit, then one row per value of each dimension.
+SESSIONS_CUBE = (
+    "SELECT day, dim, value, count() AS visits, sum(cta) AS cta_visits, uniqExactState(visitor) AS visitors"
+    " FROM (" + SESSIONS_BY_DAY + ")"
+    " ARRAY JOIN [0, 1, 2, 3, 4, 5] AS dim, ['', dims.1, dims.2, dims.3, dims.4, dims.5] AS value"
+    " GROUP BY day, dim, value"
+)
+
+CACHED_DAYS = (
+    "SELECT DISTINCT day FROM {db}.stats_sessions_daily"
+    " WHERE dim = 0 AND day >= toDate(%(first)s) AND day <= toDate(%(last)s)"
+)
+
+FILL_CACHE = (
+    "INSERT INTO {db}.stats_sessions_daily (day, dim, value, version, visits, cta_visits, visitors)"
+    " SELECT day, dim, value, toUInt64(%(version)s), visits, cta_visits, visitors"
+    " FROM (" + SESSIONS_CUBE.replace("{day_filter}", "AND toDate(ts, 'Europe/Istanbul') IN %(days)s") + ")"
+)
+
+# Days without a single visit still get their (dim 0) row, version 0 so a real row always wins.
+MARK_EMPTY_DAYS = (
+    "INSERT INTO {db}.stats_sessions_daily (day, dim, value, version, visits, cta_visits, visitors)"
+    " SELECT toDate(d), 0, '', toUInt64(0), toUInt64(0), toUInt64(0), uniqExactStateIf(toUInt64(0), 0)"
+    " FROM (SELECT arrayJoin(%(days)s) AS d) GROUP BY d"
+)
+
+_CACHED_AND_LIVE = (
+    "SELECT day, dim, value, visits, cta_visits, visitors FROM {db}.stats_sessions_daily FINAL"
+    " WHERE day >= toDate(%(first)s) AND day <= toDate(%(last_cached)s)"
+    " UNION ALL " + SESSIONS_CUBE.replace("{day_filter}", "")
+)
+
+STATS_VISITS_BY_DIM = (
+    "SELECT dim, value, sum(visits) AS visits, sum(cta_visits) AS cta_visits,"
+    " uniqExactMerge(visitors) AS visitors FROM (" + _CACHED_AND_LIVE + ") GROUP BY dim, value"
+)
+
+STATS_VISITS_BY_DAY = (
+    "SELECT toString(day) AS value, sum(visits) AS visits, sum(cta_visits) AS cta_visits,"
+    " uniqExactMerge(visitors) AS visitors FROM (" + _CACHED_AND_LIVE + ") WHERE dim = 0 GROUP BY day"
 )
 
 STATS_LEAD_COLUMNS = (
