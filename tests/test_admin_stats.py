@@ -162,6 +162,7 @@ def test_stats_match_the_hand_computed_numbers(clickhouse, store, tmp_path):
     assert {k: source[k]["visits"] for k in source} == {"paid": 1, "direct": 1, "organic": 1, "referral": 1}
     assert (source["paid"]["leads"], source["paid"]["sales"], source["paid"]["revenue"]) == (1, 2, 17500.5)
     assert (source["organic"]["leads"], source["organic"]["sales"]) == (1, 0)
+    assert "visitors" not in source["paid"], "unique visitors are reported for totals and days only"
     city = by_value(stats["by"]["city"])
     assert {k: city[k]["visits"] for k in city} == {"Istanbul": 2, "Ankara": 1, "Izmir": 1}
     assert {k: city[k]["leads"] for k in city} == {"Istanbul": 1, "Ankara": 1, "Izmir": 0}
@@ -194,7 +195,7 @@ def test_parse_range_defaults_and_limits():
 
 
 def test_shape_fills_empty_days_and_an_empty_funnel_has_zero_rates():
-    shaped = stats_shape.shape_stats(date(2026, 11, 1), date(2026, 11, 3), [], [], [], [], {})
+    shaped = stats_shape.shape_stats(date(2026, 11, 1), date(2026, 11, 3), [], [], [])
     assert [d["day"] for d in shaped["daily"]] == ["2026-11-01", "2026-11-02", "2026-11-03"]
     assert all(d["visits"] == 0 for d in shaped["daily"])
     assert [s["rate"] for s in shaped["funnel"]] == [1.0, 0.0, 0.0, 0.0]

@@ -37,9 +37,7 @@ def fill_cache(db: Store, first: date, last: date) -> list[date]:
     return missing
 
 
-def visits(
-    db: Store, start: date, end: date, now: datetime
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def visits(db: Store, start: date, end: date, now: datetime) -> list[dict[str, Any]]:
     last_cached, live_start = stats_shape.split_range(start, end, now)
     if last_cached is not None:
         fill_cache(db, start, last_cached)
@@ -50,9 +48,7 @@ def visits(
         "since": since,
         "until": until,
     }
-    by_dim = db.query_dicts(sql.STATS_VISITS_BY_DIM.format(db=db.database), params)
-    by_day = db.query_dicts(sql.STATS_VISITS_BY_DAY.format(db=db.database), params)
-    return by_dim, by_day
+    return db.query_dicts(sql.STATS_VISITS.format(db=db.database), params)
 
 
 @bp.get("/stats")
@@ -62,15 +58,8 @@ def get_stats() -> Response:
     start, end = stats_shape.parse_range(request.args.get("from"), request.args.get("to"), today)
     since, until = stats_shape.utc_bounds(start, end)
     db = store()
-    by_dim, by_day = visits(db, start, end, now)
+    visit_rows = visits(db, start, end, now)
     bounds = {"since": since, "until": until}
     leads = db.query_dicts(sql.STATS_LEADS.format(db=db.database), bounds)
     sales = db.query_dicts(sql.STATS_SALES.format(db=db.database), bounds)
-    sale_leads = {}
-    if sales:
-        ids = tuple({row["lid"] for row in sales})
-        sale_leads = {
-            row["id"]: row
-            for row in db.query_dicts(sql.STATS_LEADS_BY_ID.format(db=db.database), {"ids": ids})
-        }
-    return reply(stats_shape.shape_stats(start, end, by_dim, by_day, leads, sales, sale_leads))
+    return reply(stats_shape.shape_stats(start, end, visit_rows, leads, sales))

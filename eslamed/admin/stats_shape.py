@@ -4,7 +4,7 @@ Definitions (also in the README):
 - a visit is a session (distinct `session_id`) on one Istanbul day; its source, campaign, page
   variant, city and device are those of its first event that day (a session that crosses
   midnight counts once on each day);
-- unique visitors are distinct `visitor_id`s over the whole range (also per split);
+- unique visitors are distinct `visitor_id`s, for the whole range and per day (not per split);
 - a CTA visit is a visit with at least one call_click, whatsapp_click or click event;
 - replayed events never count twice: visits and visitors are distinct counts;
 - leads are leads created in the range whose latest status is not SPAM, split by their traffic
@@ -84,8 +84,10 @@ def _blank() -> dict[str, Any]:
     }
 
 
-def _finish(cell: dict[str, Any]) -> dict[str, Any]:
+def _finish(cell: dict[str, Any], visitors: bool = True) -> dict[str, Any]:
     out = dict(cell)
+    if not visitors:
+        del out["visitors"]
     out["revenue"] = float(cell["revenue"])
     out["lead_rate"] = _rate(cell["leads"], cell["visits"])
     out["sale_rate"] = _rate(cell["sales"], cell["leads"])
@@ -95,19 +97,17 @@ def _finish(cell: dict[str, Any]) -> dict[str, Any]:
 def shape_stats(
     start: date,
     end: date,
-    visits_by_dim: Iterable[dict[str, Any]],
-    visits_by_day: Iterable[dict[str, Any]],
+    visits: Iterable[dict[str, Any]],
     leads: Iterable[dict[str, Any]],
     sales: Iterable[dict[str, Any]],
-    sale_leads: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
-    """visits_by_dim / visits_by_day: (dim, value, visits, visitors, cta_visits) rows of STATS_VISITS_BY_*;
-    leads: one row per lead; sales: one row per conversion; sale_leads: lead attributes by lead id."""
+    """visits: (dim, key, visits, visitors, cta_visits) rows of STATS_VISITS, where dim 0 with key ''
+    is the total and dim 0 with a date is that day; leads: one row per lead; sales: one row per
+    conversion with its lead's attributes."""
     cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_blank))
-    tagged = [(DIM_CODES.get(row["dim"], "total"), row) for row in visits_by_dim]
-    tagged += [("day", row) for row in visits_by_day]
-    for dim, row in tagged:
-        cell = cells[dim][row["value"]]
+    for row in visits:
+        dim = DIM_CODES.get(row["dim"]) or ("day" if row["key"] else "total")
+        cell = cells[dim][row["key"]]
         for key in ("visits", "visitors", "cta_visits"):
             cell[key] += int(row[key])
 
@@ -124,11 +124,8 @@ def shape_stats(
         add(lead, lead["day"], "leads", 1)
         channels[lead["channel"]] += 1
     for sale in sales:
-        lead = sale_leads.get(sale["lid"])
-        if lead is None:
-            continue
-        add(lead, sale["day"], "sales", 1)
-        add(lead, sale["day"], "revenue", Decimal(sale["revenue"]))
+        add(sale, sale["day"], "sales", 1)
+        add(sale, sale["day"], "revenue", Decimal(sale["revenue"]))
 
     total = _finish(cells["total"][""])
     return {
@@ -138,7 +135,7 @@ def shape_stats(
         "daily": [{"day": day, **_finish(cells["day"][day])} for day in days(start, end)],
         "by": {
             dim: sorted(
-                ({"value": value, **_finish(cell)} for value, cell in cells[dim].items()),
+                ({"value": value, **_finish(cell, visitors=False)} for value, cell in cells[dim].items()),
                 key=lambda r: (-r["visits"], -r["leads"], -r["sales"], r["value"]),
             )
             for dim in DIMENSIONS

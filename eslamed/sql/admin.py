@@ -110,8 +110,11 @@ SESSIONS_BY_DAY = (
 )
 
 # The visits cube per day: dim 0 is every visit, then one row per value of each dimension.
+# Unique visitors are kept for dim 0 only: merging a year of per-value visitor sets costs more
+# than the whole rest of the stats call.
 SESSIONS_CUBE = (
-    "SELECT day, dim, value, count() AS visits, sum(cta) AS cta_visits, uniqExactState(visitor) AS visitors"
+    "SELECT day, dim, value, count() AS visits, sum(cta) AS cta_visits,"
+    " uniqExactStateIf(visitor, dim = 0) AS visitors"
     " FROM (" + SESSIONS_BY_DAY + ")"
     " ARRAY JOIN [0, 1, 2, 3, 4, 5] AS dim, ['', dims.1, dims.2, dims.3, dims.4, dims.5] AS value"
     " GROUP BY day, dim, value"
@@ -141,14 +144,13 @@ _CACHED_AND_LIVE = (
     " UNION ALL " + SESSIONS_CUBE.replace("{day_filter}", "")
 )
 
-STATS_VISITS_BY_DIM = (
-    "SELECT dim, value, sum(visits) AS visits, sum(cta_visits) AS cta_visits,"
-    " uniqExactMerge(visitors) AS visitors FROM (" + _CACHED_AND_LIVE + ") GROUP BY dim, value"
-)
-
-STATS_VISITS_BY_DAY = (
-    "SELECT toString(day) AS value, sum(visits) AS visits, sum(cta_visits) AS cta_visits,"
-    " uniqExactMerge(visitors) AS visitors FROM (" + _CACHED_AND_LIVE + ") WHERE dim = 0 GROUP BY day"
+# One pass: dim 0 rows count twice, under their day (the daily series) and under '' (the total);
+# `key` is the day or the dimension's value.
+STATS_VISITS = (
+    "SELECT dim, key, sum(visits) AS visits, sum(cta_visits) AS cta_visits,"
+    " uniqExactMerge(visitors) AS visitors FROM (" + _CACHED_AND_LIVE + ")"
+    " ARRAY JOIN if(dim = 0, [toString(day), ''], [value]) AS key"
+    " GROUP BY dim, key"
 )
 
 STATS_LEAD_COLUMNS = (
@@ -175,12 +177,20 @@ STATS_LEADS_BY_ID = (
     + ")"
 )
 
+_SALES_IN_RANGE = "closed_at >= toDateTime(%(since)s) AND closed_at < toDateTime(%(until)s)"
+
+# Sales in the range with the attributes of their lead (which may have been created before the range).
 STATS_SALES = (
-    "SELECT toString(conversion_id) AS id, toString(lead_id) AS lid,"
-    " toString(toDate(closed_at, 'Europe/Istanbul')) AS day, revenue, state FROM {db}.conversions"
+    "SELECT id, day, revenue, traffic, campaign, variant, city, device FROM ("
+    "SELECT toString(conversion_id) AS id, lead_id,"
+    " toString(toDate(closed_at, 'Europe/Istanbul')) AS day, revenue FROM {db}.conversions"
     " WHERE (conversion_id, version) IN ("
-    + LATEST_CONVERSION_KEYS.replace(
-        "{where}", "closed_at >= toDateTime(%(since)s) AND closed_at < toDateTime(%(until)s)"
+    + LATEST_CONVERSION_KEYS.replace("{where}", _SALES_IN_RANGE)
+    + ")) ANY LEFT JOIN ("
+    "SELECT lead_id, if(last_source != '', last_source, first_source) AS traffic, utm_campaign AS campaign,"
+    " variant, city, device FROM {db}.leads WHERE (lead_id, version) IN ("
+    + LATEST_LEAD_KEYS.replace(
+        "{where}", "lead_id IN (SELECT lead_id FROM {db}.conversions WHERE " + _SALES_IN_RANGE + ")"
     )
-    + ")"
+    + ")) USING lead_id"
 )
