@@ -116,6 +116,8 @@ def test_owner_logs_in_opens_lead_confirms_sale_and_reads_offline(clickhouse, st
             viewport={"width": 390, "height": 844}, user_agent=BROWSER_UA, locale="tr-TR"
         )
         page = context.new_page()
+        page.set_default_timeout(20_000)  # the box is shared: be patient, never flaky
+        expect.set_options(timeout=15_000)
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{server.url}/admin/")
