@@ -131,7 +131,8 @@ FILL_CACHE = (
     " FROM (" + SESSIONS_CUBE.replace("{day_filter}", "AND toDate(ts, 'Europe/Istanbul') IN %(days)s") + ")"
 )
 
-# Days without a single visit still get their (dim 0) row, version 0 so a real row always wins.
+# Every filled day also gets an empty (dim 0) row, so days without a visit count as cached; it adds
+# nothing to sums or visitor sets, so reads need no FINAL (fills are serialised, see stats.fill_lock).
 MARK_EMPTY_DAYS = (
     "INSERT INTO {db}.stats_sessions_daily (day, dim, value, version, visits, cta_visits, visitors)"
     " SELECT toDate(d), 0, '', toUInt64(0), toUInt64(0), toUInt64(0), uniqExactStateIf(toUInt64(0), 0)"
@@ -139,7 +140,7 @@ MARK_EMPTY_DAYS = (
 )
 
 _CACHED_AND_LIVE = (
-    "SELECT day, dim, value, visits, cta_visits, visitors FROM {db}.stats_sessions_daily FINAL"
+    "SELECT day, dim, value, visits, cta_visits, visitors FROM {db}.stats_sessions_daily"
     " WHERE day >= toDate(%(first)s) AND day <= toDate(%(last_cached)s)"
     " UNION ALL " + SESSIONS_CUBE.replace("{day_filter}", "")
 )
