@@ -1,4 +1,4 @@
-"""Phone numbers: E.164 normalisation (Turkey by default), masking for logs, hashing for Google Ads."""
+"""Phone numbers: E.164 normalisation (Turkey by default) and hashing for Google Ads."""
 
 from __future__ import annotations
 
@@ -25,13 +25,6 @@ def normalize_e164(raw: str, region: str = DEFAULT_REGION) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhone("not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def mask(phone: str) -> str:
-    """What logs may show: the country prefix and the last two digits."""
-    if len(phone) <= 5:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 5) + phone[-2:]
 
 
 def sha256_hex(e164: str) -> str:
