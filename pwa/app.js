@@ -467,6 +467,9 @@ function route() {
   document.getElementById("nav").hidden = false;
   const tab = hash.split("/")[1];
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.tab === tab || (tab === "lead" && a.dataset.tab === "leads")));
+  if (tab !== "leads") {
+    api("/api/admin/leads?status=NEW&limit=1").then((body) => updateBadge(body.counts)).catch(() => {});
+  }
   if (hash.startsWith("#/lead/")) return leadView(hash.slice("#/lead/".length));
   if (hash.startsWith("#/stats")) return statsView();
   if (hash.startsWith("#/sales")) return salesView();

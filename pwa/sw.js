@@ -27,8 +27,15 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+const LIST_FILTERS = ["cursor", "q", "status", "source", "traffic", "from", "to"];
+
 function isLeadList(url) {
-  return url.pathname === "/api/admin/leads" && !url.searchParams.get("cursor");
+  return url.pathname === "/api/admin/leads";
+}
+
+/* Only the plain first page ("Tümü") is kept: a filtered or partial list must not replace it. */
+function isPlainList(url) {
+  return LIST_FILTERS.every((name) => !url.searchParams.get(name));
 }
 
 /* Network first; a good answer replaces the saved list, a failed fetch falls back to it. */
@@ -36,7 +43,7 @@ async function leadList(request) {
   const cache = await caches.open(DATA_CACHE);
   try {
     const response = await fetch(request);
-    if (response.ok && !new URL(request.url).searchParams.get("q")) {
+    if (response.ok && isPlainList(new URL(request.url))) {
       await cache.put(LEAD_LIST_KEY, response.clone());
     }
     return response;
