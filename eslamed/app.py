@@ -43,7 +43,7 @@ class Dispatcher:
 
 def create_flask_app(runtime: Runtime) -> Flask:
     from eslamed import health
-    from eslamed.notify import push_api
+    from eslamed.admin import web as admin_web
     from eslamed.site import serve as site
 
     app = Flask(__name__, static_folder=None)
@@ -52,7 +52,7 @@ def create_flask_app(runtime: Runtime) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(site.bp)
     app.register_blueprint(leads.bp)
-    app.register_blueprint(push_api.bp)
+    app.register_blueprint(admin_web.bp)
     return app
 
 

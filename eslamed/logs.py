@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import Iterable
 
-from eslamed.leads.phone import mask_phone
+from eslamed.phone import mask_phone
 
 PHONE = re.compile(r"(?<![\w])(\+?\d[\d \-().]{7,}\d)(?![\w])")
 

@@ -44,6 +44,10 @@ CLICKHOUSE_UP = Gauge(
     "eslamed_clickhouse_up", "1 when the last flush reached ClickHouse", multiprocess_mode="min"
 )
 
+ADMIN_AUTH_REFUSED = Counter(
+    "eslamed_admin_auth_refused_total", "Admin requests refused, by status", ["status"]
+)
+
 
 LEADS = Counter("eslamed_leads_total", "Lead submissions by outcome", ["outcome"])
 LEAD_SECONDS = Histogram(

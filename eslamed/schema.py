@@ -145,12 +145,46 @@ CREATE TABLE IF NOT EXISTS {db}.push_subscriptions (
 ORDER BY endpoint
 """
 
+# Append-only: the ReplacingMergeTree `leads` keeps only the newest row after a merge, so the
+# status history the owner sees lives here (written by the admin API with each change).
+LEAD_CHANGES = """
+CREATE TABLE IF NOT EXISTS {db}.lead_changes (
+    lead_id UUID,
+    version UInt64,
+    changed_at DateTime,
+    status String,
+    note String,
+    phone_changed UInt8
+) ENGINE = MergeTree()
+PARTITION BY toYYYYMM(changed_at)
+ORDER BY (lead_id, version)
+"""
+
+# A derived cache, not a source of truth: per Istanbul day, the visits cube (dim 0 = all visits,
+# 1 source, 2 campaign, 3 variant, 4 city, 5 device) of days that are over, so a year of stats
+# reads ~365 small rows per value instead of regrouping a million events. Safe to drop any time.
+STATS_SESSIONS_DAILY = """
+CREATE TABLE IF NOT EXISTS {db}.stats_sessions_daily (
+    day Date,
+    dim UInt8,
+    value String,
+    version UInt64,
+    visits UInt64,
+    cta_visits UInt64,
+    visitors AggregateFunction(uniqExact, UInt64)
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(day)
+ORDER BY (day, dim, value)
+"""
+
 TABLES: dict[str, str] = {
     "events": EVENTS,
     "leads": LEADS,
     "conversions": CONVERSIONS,
     "notifications": NOTIFICATIONS,
     "push_subscriptions": PUSH_SUBSCRIPTIONS,
+    "lead_changes": LEAD_CHANGES,
+    "stats_sessions_daily": STATS_SESSIONS_DAILY,
 }
 
 

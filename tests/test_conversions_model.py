@@ -13,12 +13,12 @@ from eslamed.conversions.model import (
     SKIPPED,
     build_sale,
     google_ads_time,
-    hash_phone,
     local_problem,
     next_attempt,
 )
 from eslamed.conversions.reasons import google_reason
 from eslamed.conversions.settings import ads_config, upload_status
+from eslamed.phone import phone_sha256
 from tests.support.server import base_env
 
 NOW = datetime(2026, 11, 26, 12, 0, 0)
@@ -55,8 +55,8 @@ def lead(**fields) -> dict:
 
 def test_phone_hash_is_sha256_of_e164_whatever_the_owner_typed():
     for typed in ("+90 532 123 45 67", "0532 123 45 67", "5321234567", "+905321234567"):
-        assert hash_phone(typed) == E164_SHA
-    assert hash_phone("12") == ""
+        assert phone_sha256(typed) == E164_SHA
+    assert phone_sha256("12") == ""
 
 
 def test_sale_takes_click_id_phone_and_consent_from_the_lead():

@@ -13,13 +13,13 @@ from eslamed.ingest.useragent import classify
 from eslamed.leads.attribution import NO_HISTORY, VisitHistory, attribute
 from eslamed.leads.group_insert import GroupInsert
 from eslamed.leads.journal import LeadJournal
-from eslamed.leads.phone import mask_phone, to_e164
 from eslamed.leads.service import new_record, public_status
 from eslamed.leads.spam import spam_reason
 from eslamed.leads.validate import LeadError, parse_body, validate_lead
 from eslamed.notify.message import LeadSummary, push_payload, telegram_text, template_parameters
 from eslamed.notify.notifier import backoff_s
 from eslamed.notify.outbox import Outbox, entry_key
+from eslamed.phone import InvalidPhone, mask_phone, normalize_e164
 from eslamed.store import StoreUnavailable
 from tests.support.clients import BROWSER_UA
 from tests.support.leads import form_lead
@@ -39,7 +39,11 @@ from tests.support.leads import form_lead
     ],
 )
 def test_phone_numbers_are_parsed_in_turkey_and_stored_e164(typed: str, e164: str | None) -> None:
-    assert to_e164(typed) == e164
+    if e164 is None:
+        with pytest.raises(InvalidPhone):
+            normalize_e164(typed)
+    else:
+        assert normalize_e164(typed) == e164
 
 
 def test_phone_masking_keeps_prefix_and_last_four() -> None:

@@ -1,0 +1,1 @@
+"""The owner's admin: /api/admin/* (auth, leads, conversions, stats, push) and the PWA at /admin/."""

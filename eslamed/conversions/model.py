@@ -6,7 +6,6 @@ with a clear reason before it is sent and never holds back a batch of good ones.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -15,9 +14,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import phonenumbers
-
 from eslamed.conversions.reasons import text
+from eslamed.phone import phone_sha256
 
 BUSINESS_TZ = ZoneInfo("Europe/Istanbul")
 PENDING, UPLOADED, RETRY, FAILED, SKIPPED = "PENDING", "UPLOADED", "RETRY", "FAILED", "SKIPPED"
@@ -73,18 +71,6 @@ class Outcome:
     request_id: str = ""
 
 
-def hash_phone(phone: str, region: str = "TR") -> str:
-    """SHA-256 (hex) of the E.164 form, the way Google matches enhanced conversions; '' when unusable."""
-    try:
-        parsed = phonenumbers.parse(phone, region)
-    except phonenumbers.NumberParseException:
-        return ""
-    if not phonenumbers.is_valid_number(parsed):
-        return ""
-    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    return hashlib.sha256(e164.encode()).hexdigest()
-
-
 def build_sale(row: dict[str, Any], lead: dict[str, Any] | None) -> Sale:
     """The conversion row wins where it carries a value; the lead fills what it lacks."""
     lead = lead or {}
@@ -94,7 +80,7 @@ def build_sale(row: dict[str, Any], lead: dict[str, Any] | None) -> Sale:
 
     phone_hash = str(row.get("phone_sha256") or "").strip().lower()
     if not phone_hash and lead.get("phone"):
-        phone_hash = hash_phone(str(lead["phone"]))
+        phone_hash = phone_sha256(str(lead["phone"]))
     consent = lead["consent"] if "consent" in lead else row.get("consent", 0)
     return Sale(
         conversion_id=row["conversion_id"],

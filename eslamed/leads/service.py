@@ -22,12 +22,12 @@ from eslamed.ingest.geo import Place
 from eslamed.ingest.useragent import Agent
 from eslamed.leads.group_insert import GroupInsert
 from eslamed.leads.journal import LeadJournal
-from eslamed.leads.phone import mask_phone
 from eslamed.leads.spam import spam_reason
 from eslamed.leads.writer import LeadWriter, new_version
 from eslamed.locks import LockTimeout, held
 from eslamed.notify.message import LeadSummary
 from eslamed.notify.notifier import Notifier
+from eslamed.phone import mask_phone
 from eslamed.runtime import Runtime
 from eslamed.store import StoreUnavailable
 

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from eslamed.ingest.validate import ValidationError, parse_json
-from eslamed.leads.phone import to_e164
+from eslamed.phone import InvalidPhone, normalize_e164
 
 MAX_BODY_BYTES = 32 * 1024
 SOURCES = ("form", "whatsapp", "call")
@@ -154,15 +154,15 @@ def _phone(raw_phone: str, source: str) -> str:
                 "Please enter your phone number.",
             )
         return ""
-    e164 = to_e164(raw_phone)
-    if e164 is None:
+    try:
+        return normalize_e164(raw_phone)
+    except InvalidPhone:
         raise LeadError(
             "invalid_phone",
             "phone",
             "Telefon numarası geçersiz. Lütfen 0532 123 45 67 biçiminde yazın.",
             "The phone number is not valid. Please write it like 0532 123 45 67.",
-        )
-    return e164
+        ) from None
 
 
 def validate_lead(raw: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,6 @@ import gevent.pool
 
 from eslamed import metrics
 from eslamed.config import Settings
-from eslamed.leads.phone import mask_phone
 from eslamed.locks import try_lock
 from eslamed.notify.channel import Channel, DeliveryError
 from eslamed.notify.delivery_log import DeliveryLog
@@ -27,6 +26,7 @@ from eslamed.notify.outbox import Entry, Outbox, entry_key
 from eslamed.notify.telegram import Telegram
 from eslamed.notify.webpush import WebPush
 from eslamed.notify.whatsapp import WhatsApp
+from eslamed.phone import mask_phone
 from eslamed.store import Store
 
 log = logging.getLogger(__name__)

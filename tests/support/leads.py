@@ -1,11 +1,16 @@
-"""Helpers for lead tests: a form lead body, posting it like the site does, notification peer settings."""
+"""Creating leads in tests: bodies posted to the real POST /api/lead, or exact rows seeded into ClickHouse
+for tests that need fixed timestamps and statuses; plus notification peer settings."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 import requests
 
+from eslamed.store import Store
 from tests.support.clients import BROWSER_UA
 from tests.support.peers import Peer
 
@@ -62,3 +67,57 @@ def lead_env(
     if vapid_key:
         env.update(VAPID_PRIVATE_KEY=vapid_key, VAPID_SUBJECT="mailto:owner@eslamed.example")
     return env
+
+
+def lead_row(**fields: Any) -> dict[str, Any]:
+    """A complete `leads` row as the lead endpoint would store it."""
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    row: dict[str, Any] = {
+        "lead_id": uuid.uuid4(),
+        "version": time.time_ns(),
+        "created_at": now,
+        "updated_at": now,
+        "status": "NEW",
+        "source": "form",
+        "name": "Test Müşteri",
+        "phone": "+905321234567",
+        "message": "",
+        "url": "https://eslamed.example/oksijen-konsantratoru",
+        "variant": "a",
+        "gclid": "",
+        "gbraid": "",
+        "wbraid": "",
+        "click_id_origin": "",
+        "utm_source": "",
+        "utm_medium": "",
+        "utm_campaign": "",
+        "utm_term": "",
+        "utm_content": "",
+        "visitor_id": "",
+        "consent": 1,
+        "landing_page": "",
+        "first_source": "direct",
+        "last_source": "direct",
+        "country": "TR",
+        "subdivision": "",
+        "city": "Istanbul",
+        "device": "mobile",
+        "browser": "Chrome",
+        "os": "Android",
+        "spam_reason": "",
+        "note": "",
+    }
+    unknown = set(fields) - set(row)
+    if unknown:
+        raise KeyError(f"not lead columns: {sorted(unknown)}")
+    row.update(fields)
+    if isinstance(row["lead_id"], str):
+        row["lead_id"] = uuid.UUID(row["lead_id"])
+    return row
+
+
+def seed_lead(store: Store, **fields: Any) -> dict[str, Any]:
+    """Insert one lead row directly (stands in for POST /api/lead until that branch is merged)."""
+    row = lead_row(**fields)
+    store.insert_rows("leads", [row])
+    return row

@@ -1,0 +1,83 @@
+"""Who may call /api/admin/*: the shared secret, an optional IP allow-list, a cap on failures.
+
+The secret is compared as SHA-256 digests with `hmac.compare_digest`, so neither the
+position of the first wrong character nor the length of the guess shows in the timing.
+Failed attempts are counted per client IP in the limiter shared by all workers; past the
+limit every request from that IP gets 429, right secret or not, so a guesser learns nothing.
+The secret is never logged and never echoed in a response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from limits import parse as parse_limit
+from limits.strategies import RateLimiter
+
+from eslamed.ingest.client_ip import Network
+
+HEADER = "X-Admin-Secret"
+FAIL_SCOPE = "admin-auth-fail"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    error: str
+    message_tr: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"error": self.error, "message_tr": self.message_tr}
+
+
+MISSING = Refusal(401, "missing X-Admin-Secret header", "Giriş gerekli")
+WRONG = Refusal(401, "wrong admin secret", "Yanlış şifre")
+IP_REFUSED = Refusal(403, "this IP address may not use the admin API", "Bu adresten erişim izni yok")
+TOO_MANY = Refusal(429, "too many failed attempts; wait and retry", "Çok fazla hatalı deneme, biraz bekleyin")
+
+
+def secret_matches(given: str, expected: str) -> bool:
+    """Constant time in both the content and the length of `given`."""
+    given_digest = hashlib.sha256(given.encode()).digest()
+    expected_digest = hashlib.sha256(expected.encode()).digest()
+    return hmac.compare_digest(given_digest, expected_digest)
+
+
+def ip_allowed(ip: str, allowed: Sequence[Network]) -> bool:
+    """An empty allow-list admits everyone; otherwise the client IP must be inside one CIDR."""
+    if not allowed:
+        return True
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(addr in net for net in allowed)
+
+
+class AdminGate:
+    """The one decision made before every admin route."""
+
+    def __init__(
+        self, secret: str, allowed: Sequence[Network], limiter: RateLimiter, fail_limit: str
+    ) -> None:
+        self._secret = secret
+        self.allowed = tuple(allowed)
+        self.limiter = limiter
+        self.fail_limit = parse_limit(fail_limit)
+
+    def check(self, ip: str, given: str | None) -> Refusal | None:
+        if not ip_allowed(ip, self.allowed):
+            return IP_REFUSED
+        if not self.limiter.test(self.fail_limit, FAIL_SCOPE, ip):
+            return TOO_MANY
+        if given and secret_matches(given, self._secret):
+            return None
+        self.limiter.hit(self.fail_limit, FAIL_SCOPE, ip)
+        return WRONG if given else MISSING
+
+    def __repr__(self) -> str:
+        return f"AdminGate(allowed={self.allowed!r}, fail_limit={self.fail_limit!r})"

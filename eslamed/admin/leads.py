@@ -1,0 +1,156 @@
+"""Lead routes: the list, one lead with its history and journey, status and phone changes."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from eslamed.admin import journey
+from eslamed.admin.http import decode_cursor, encode_cursor, fail, json_body, lead_uuid, now_utc, reply, store
+from eslamed.admin.lead_changes import STATUSES, change_log_row, next_row, parse_phone, parse_status_change
+from eslamed.admin.stats_shape import utc_bounds
+from eslamed.ingest.validate import ValidationError, check_string
+from eslamed.sql import admin as sql
+
+bp = Blueprint("admin_leads", __name__)
+
+PAGE_DEFAULT = 50
+PAGE_MAX = 200
+JOURNEY_LIMIT = 500
+JOURNEY_LOOKBACK = timedelta(days=120)
+
+
+def _limit(raw: str | None) -> int:
+    try:
+        value = int(raw) if raw else PAGE_DEFAULT
+    except ValueError as exc:
+        raise ValidationError("limit must be a whole number", "limit") from exc
+    return max(1, min(value, PAGE_MAX))
+
+
+def _search_params(q: str) -> dict[str, str]:
+    """Digits of a phone search without the leading 0 of Turkish national format ('0532…' → '532…')."""
+    digits = re.sub(r"\D", "", q)
+    return {"q": q, "q_digits": digits.lstrip("0") if len(digits) >= 3 else ""}
+
+
+def list_filters(args: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
+    """Query-string filters to the named SQL filters and their parameters."""
+    names: list[str] = []
+    params: dict[str, Any] = {}
+    if args.get("status"):
+        if args["status"] not in STATUSES:
+            raise ValidationError(f"status must be one of {', '.join(STATUSES)}", "status")
+        names.append("status")
+        params["status"] = args["status"]
+    for key in ("source", "traffic"):
+        if args.get(key):
+            names.append(key)
+            params[key] = check_string(args[key], key, 32)
+    if args.get("from") or args.get("to"):
+        try:
+            start = date.fromisoformat(args["from"]) if args.get("from") else date(2000, 1, 1)
+            end = date.fromisoformat(args["to"]) if args.get("to") else date(2100, 1, 1)
+        except ValueError as exc:
+            raise ValidationError("from and to must be dates like 2026-11-26", "from") from exc
+        names.append("created")
+        params["since"], params["until"] = utc_bounds(start, end)
+    q = check_string(args.get("q", ""), "q", 100).strip()
+    if q:
+        names.append("search")
+        params.update(_search_params(q))
+    if args.get("cursor"):
+        names.append("cursor")
+        params["c_ts"], params["c_id"] = decode_cursor(args["cursor"])
+    return names, params
+
+
+@bp.get("/leads")
+def list_leads() -> Response:
+    db = store()
+    names, params = list_filters(request.args.to_dict())
+    limit = _limit(request.args.get("limit"))
+    params["limit"] = limit + 1
+    rows = db.query_dicts(sql.lead_list(db.database, names), params)
+    page, more = rows[:limit], len(rows) > limit
+    counts = dict(db.query(sql.LEAD_STATUS_COUNTS.format(db=db.database)))
+    return reply(
+        {
+            "leads": page,
+            "next_cursor": encode_cursor(page[-1]["created_at"], page[-1]["id"]) if more else None,
+            "counts": {status: counts.get(status, 0) for status in STATUSES},
+        }
+    )
+
+
+def load_lead(lead_id: str) -> dict[str, Any]:
+    db = store()
+    rows = db.query_dicts(sql.LEAD.format(db=db.database), {"lead_id": lead_uuid(lead_id)})
+    if not rows:
+        fail(404, "no such lead", "Talep bulunamadı")
+    return rows[0]
+
+
+def lead_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": str(row["lead_id"]), **{k: v for k, v in row.items() if k not in ("lead_id", "version")}}
+
+
+@bp.get("/leads/<lead_id>")
+def get_lead(lead_id: str) -> Response:
+    db = store()
+    lead = load_lead(lead_id)
+    key = {"lead_id": lead["lead_id"]}
+    history = [{"changed_at": lead["created_at"], "status": "NEW", "note": "", "phone_changed": 0}]
+    history += db.query_dicts(sql.LEAD_HISTORY.format(db=db.database), key)
+    conversions = db.query_dicts(sql.LEAD_CONVERSIONS.format(db=db.database), key)
+    events: list[dict[str, Any]] = []
+    if lead["visitor_id"]:
+        events = db.query_dicts(
+            sql.JOURNEY.format(db=db.database),
+            {
+                "visitor_id": lead["visitor_id"],
+                "since": lead["created_at"] - JOURNEY_LOOKBACK,
+                "until": now_utc() + timedelta(days=1),
+                "limit": JOURNEY_LIMIT,
+            },
+        )
+    return reply(
+        {
+            "lead": lead_view(lead),
+            "history": history,
+            "conversions": conversions,
+            "journey": {"summary": journey.summarize(events, lead), "events": events},
+        }
+    )
+
+
+def save_change(
+    lead: dict[str, Any], log_note: str, phone_changed: bool = False, **changes: Any
+) -> dict[str, Any]:
+    """Write the new lead version and its history entry; returns the new row."""
+    db = store()
+    row = next_row(lead, now_utc(), **changes)
+    db.insert_rows("leads", [row])
+    db.insert_rows("lead_changes", [change_log_row(row, log_note, phone_changed)])
+    return row
+
+
+@bp.post("/leads/<lead_id>/status")
+def set_status(lead_id: str) -> Response:
+    status, note = parse_status_change(json_body())
+    lead = load_lead(lead_id)
+    if lead["status"] == "CONVERTED":
+        fail(409, "a converted lead keeps its status", "Satışa dönüşmüş talebin durumu değiştirilemez")
+    row = save_change(lead, note, status=status, note=note or lead["note"])
+    return reply({"lead": lead_view(row)})
+
+
+@bp.post("/leads/<lead_id>/phone")
+def set_phone(lead_id: str) -> Response:
+    phone = parse_phone(json_body())
+    lead = load_lead(lead_id)
+    row = save_change(lead, "Telefon eklendi", phone_changed=True, phone=phone)
+    return reply({"lead": lead_view(row)})

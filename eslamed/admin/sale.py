@@ -1,0 +1,105 @@
+"""'Satış Onayla': turning a lead into a `conversions` row that waits (PENDING) for the uploader."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from eslamed.ingest.validate import ValidationError
+from eslamed.phone import phone_sha256
+
+ISTANBUL = ZoneInfo("Europe/Istanbul")
+DEAL_TYPES = ("satis", "kiralama")
+CURRENCY = "TRY"
+MAX_REVENUE = Decimal("100000000")
+AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+# Conversion ids are uuid5 under this namespace, so the same sale asked twice gets the same id.
+NAMESPACE = uuid.UUID("6f1d3a52-5c1e-4a8e-9a57-2f0f5b6a9c41")
+
+
+def parse_revenue(value: Any) -> Decimal:
+    """A positive TRY amount with at most two decimals, given as a JSON number or a plain string."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValidationError("revenue must be a number such as 15000 or 15000.50", "revenue")
+    text = value if isinstance(value, str) else repr(value)
+    if not AMOUNT.match(text.strip()):
+        raise ValidationError("revenue must be digits with at most two decimals, e.g. 15000.50", "revenue")
+    try:
+        amount = Decimal(text.strip()).quantize(Decimal("0.01"))
+    except InvalidOperation as exc:
+        raise ValidationError("revenue is not a number", "revenue") from exc
+    if amount <= 0 or amount > MAX_REVENUE:
+        raise ValidationError("revenue must be greater than 0 and at most 100000000", "revenue")
+    return amount
+
+
+def parse_deal_type(value: Any) -> str:
+    if value not in DEAL_TYPES:
+        raise ValidationError(f"deal_type must be one of {', '.join(DEAL_TYPES)}", "deal_type")
+    return value
+
+
+def parse_closed_at(value: Any, now: datetime) -> datetime:
+    """A date (Istanbul) or ISO datetime; a date means noon that day, capped at now. Naive UTC out."""
+    if value in (None, ""):
+        return now
+    if not isinstance(value, str):
+        raise ValidationError("closed_at must be a date like 2026-11-26", "closed_at")
+    try:
+        if len(value) == 10:
+            local = datetime.combine(date.fromisoformat(value), time(12), ISTANBUL)
+        else:
+            local = datetime.fromisoformat(value)
+            local = local if local.tzinfo else local.replace(tzinfo=ISTANBUL)
+    except ValueError as exc:
+        raise ValidationError("closed_at must be a date like 2026-11-26", "closed_at") from exc
+    closed = local.astimezone(UTC).replace(tzinfo=None)
+    if closed > now + timedelta(days=1):
+        raise ValidationError("closed_at is in the future", "closed_at")
+    return min(closed, now)
+
+
+def conversion_id(lead_id: str, deal_seq: int, idempotency_key: str = "") -> str:
+    """Deterministic: a retried request maps to the row it already created."""
+    name = f"{lead_id}:key:{idempotency_key}" if idempotency_key else f"{lead_id}:deal:{deal_seq}"
+    return str(uuid.uuid5(NAMESPACE, name))
+
+
+def conversion_row(
+    lead: dict[str, Any],
+    cid: str,
+    deal_seq: int,
+    revenue: Decimal,
+    deal_type: str,
+    closed_at: datetime,
+    now: datetime,
+    version: int,
+) -> dict[str, Any]:
+    """Click ids, hashed phone and consent are copied from the lead: they are what Google matches on."""
+    return {
+        "conversion_id": uuid.UUID(cid),
+        "version": version,
+        "lead_id": lead["lead_id"],
+        "created_at": now,
+        "updated_at": now,
+        "closed_at": closed_at,
+        "revenue": revenue,
+        "currency": CURRENCY,
+        "deal_type": deal_type,
+        "deal_seq": deal_seq,
+        "gclid": lead["gclid"],
+        "gbraid": lead["gbraid"],
+        "wbraid": lead["wbraid"],
+        "phone_sha256": phone_sha256(lead["phone"]),
+        "consent": lead["consent"],
+        "state": "PENDING",
+        "attempts": 0,
+        "reason": "",
+        "next_attempt_at": now,
+        "backend": "",
+        "request_id": "",
+    }

@@ -1,0 +1,168 @@
+"""Shaping raw stats rows into what the dashboard draws. Pure functions, no database.
+
+Definitions (also in the README):
+- a visit is a session (distinct `session_id`) on one Istanbul day; its source, campaign, page
+  variant, city and device are those of its first event that day (a session that crosses
+  midnight counts once on each day);
+- unique visitors are distinct `visitor_id`s, for the whole range and per day (not per split);
+- a CTA visit is a visit with at least one call_click, whatsapp_click or click event;
+- replayed events never count twice: visits and visitors are distinct counts;
+- leads are leads created in the range whose latest status is not SPAM, split by their traffic
+  source (last source, else first), campaign, variant, city and device;
+- a sale is a conversion closed in the range (any upload state); it is split by its lead's attributes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from eslamed.ingest.validate import ValidationError
+
+ISTANBUL = ZoneInfo("Europe/Istanbul")
+DIMENSIONS = ("source", "campaign", "variant", "city", "device")
+# The `dim` codes of the visits cube (sql.admin.SESSIONS_CUBE); 0 is every visit.
+DIM_CODES = {1: "source", 2: "campaign", 3: "variant", 4: "city", 5: "device"}
+# A day is cached once it has been over this long: late events (ring or spill replays) are in by then.
+SETTLE = timedelta(hours=2)
+MAX_DAYS = 400
+LEAD_DIMENSION_FIELDS = {"source": "traffic", "campaign": "campaign", "variant": "variant", "city": "city"}
+
+
+def parse_range(raw_from: str | None, raw_to: str | None, today: date) -> tuple[date, date]:
+    """Inclusive Istanbul days; default the last 30 days."""
+    try:
+        end = date.fromisoformat(raw_to) if raw_to else today
+        start = date.fromisoformat(raw_from) if raw_from else end - timedelta(days=29)
+    except ValueError as exc:
+        raise ValidationError("from and to must be dates like 2026-11-26", "from") from exc
+    if start > end:
+        raise ValidationError("from is after to", "from")
+    if (end - start).days >= MAX_DAYS:
+        raise ValidationError(f"a range may span at most {MAX_DAYS} days", "to")
+    return start, end
+
+
+def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[first Istanbul midnight, midnight after the last day) in naive UTC, as ClickHouse stores time."""
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(0), ISTANBUL).astimezone(UTC).replace(tzinfo=None)
+
+    return midnight(start), midnight(end + timedelta(days=1))
+
+
+def split_range(start: date, end: date, now: datetime) -> tuple[date | None, date | None]:
+    """(last day served from the daily cache, first day computed live); either may be None."""
+    settled = (now - SETTLE).replace(tzinfo=UTC).astimezone(ISTANBUL).date() - timedelta(days=1)
+    last_cached = min(end, settled)
+    cached = last_cached if last_cached >= start else None
+    live_start = max(start, settled + timedelta(days=1))
+    return cached, live_start if live_start <= end else None
+
+
+def days(start: date, end: date) -> list[str]:
+    return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+
+
+def _rate(part: float, whole: float) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def _blank() -> dict[str, Any]:
+    return {
+        "visits": 0,
+        "visitors": 0,
+        "cta_visits": 0,
+        "leads": 0,
+        "sales": 0,
+        "revenue": Decimal(0),
+    }
+
+
+def _finish(cell: dict[str, Any], visitors: bool = True) -> dict[str, Any]:
+    out = dict(cell)
+    if not visitors:
+        del out["visitors"]
+    out["revenue"] = float(cell["revenue"])
+    out["lead_rate"] = _rate(cell["leads"], cell["visits"])
+    out["sale_rate"] = _rate(cell["sales"], cell["leads"])
+    return out
+
+
+def shape_stats(
+    start: date,
+    end: date,
+    visits: Iterable[dict[str, Any]],
+    leads: Iterable[dict[str, Any]],
+    sales: Iterable[dict[str, Any]],
+) -> dict[str, Any]:
+    """visits: (dim, key, visits, visitors, cta_visits) rows of STATS_VISITS, where dim 0 with key ''
+    is the total and dim 0 with a date is that day; leads: one row per lead; sales: one row per
+    conversion with its lead's attributes."""
+    cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_blank))
+    for row in visits:
+        dim = DIM_CODES.get(row["dim"]) or ("day" if row["key"] else "total")
+        cell = cells[dim][row["key"]]
+        for key in ("visits", "visitors", "cta_visits"):
+            cell[key] += int(row[key])
+
+    def add(lead: dict[str, Any], day: str, key: str, amount: Any) -> None:
+        cells["total"][""][key] += amount
+        cells["day"][day][key] += amount
+        for dim in DIMENSIONS:
+            cells[dim][lead[LEAD_DIMENSION_FIELDS.get(dim, dim)]][key] += amount
+
+    channels: dict[str, int] = defaultdict(int)
+    for lead in leads:
+        if lead["status"] == "SPAM":
+            continue
+        add(lead, lead["day"], "leads", 1)
+        channels[lead["channel"]] += 1
+    for sale in sales:
+        add(sale, sale["day"], "sales", 1)
+        add(sale, sale["day"], "revenue", Decimal(sale["revenue"]))
+
+    total = _finish(cells["total"][""])
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "totals": total,
+        "daily": [{"day": day, **_finish(cells["day"][day])} for day in days(start, end)],
+        "by": {
+            dim: sorted(
+                ({"value": value, **_finish(cell, visitors=False)} for value, cell in cells[dim].items()),
+                key=lambda r: (-r["visits"], -r["leads"], -r["sales"], r["value"]),
+            )
+            for dim in DIMENSIONS
+        },
+        "lead_channels": dict(sorted(channels.items())),
+        "funnel": funnel(total),
+    }
+
+
+def funnel(total: dict[str, Any]) -> list[dict[str, Any]]:
+    """visit → CTA click → lead → sale, each step with its share of the step before."""
+    steps = [
+        ("visit", "Ziyaret", total["visits"]),
+        ("cta", "Arama / WhatsApp tıklaması", total["cta_visits"]),
+        ("lead", "Talep", total["leads"]),
+        ("sale", "Satış", total["sales"]),
+    ]
+    out = []
+    previous = None
+    for key, label, count in steps:
+        out.append(
+            {
+                "step": key,
+                "label_tr": label,
+                "count": count,
+                "rate": 1.0 if previous is None else _rate(count, previous),
+            }
+        )
+        previous = count
+    return out

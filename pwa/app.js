@@ -1,0 +1,487 @@
+/* Eslamed admin PWA: login, leads, lead detail with journey and "Satış Onayla", stats, sales, push. */
+"use strict";
+
+const SECRET_KEY = "eslamed.adminSecret";
+const TZ = "Europe/Istanbul";
+const state = { secret: localStorage.getItem(SECRET_KEY) || "", offline: false, leadFilter: "", search: "", timer: 0 };
+
+const dateTime = new Intl.DateTimeFormat("tr-TR", { timeZone: TZ, dateStyle: "short", timeStyle: "short" });
+const dateOnly = new Intl.DateTimeFormat("tr-TR", { timeZone: TZ, dateStyle: "medium" });
+const money = new Intl.NumberFormat("tr-TR", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const count = new Intl.NumberFormat("tr-TR");
+const percent = (rate) => `%${count.format(Math.round(rate * 1000) / 10)}`;
+
+const STATUS_TR = { NEW: "Yeni", CONTACTED: "Arandı", CONVERTED: "Satış", LOST: "Kaybedildi", SPAM: "Spam" };
+const CHANNEL_TR = { form: "Form", whatsapp: "WhatsApp", call: "Arama" };
+const SOURCE_TR = { paid: "Google Ads", organic: "Organik", direct: "Doğrudan", referral: "Yönlendirme", social: "Sosyal" };
+const EVENT_TR = {
+  pageview: "Sayfa görüntüleme", click: "Tıklama", call_click: "Arama butonu", whatsapp_click: "WhatsApp butonu",
+  scroll: "Kaydırma", form_start: "Form başladı", error: "Sayfa hatası", custom: "Olay",
+};
+const UPLOAD_TR = { PENDING: "Bekliyor", UPLOADED: "Gönderildi", RETRY: "Tekrar denenecek", FAILED: "Başarısız", SKIPPED: "Atlandı" };
+const DEAL_TR = { satis: "Satış", kiralama: "Kiralama" };
+
+/* DOM helper: text always goes in as text, never as HTML. */
+function h(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(node.dataset, v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+const view = () => document.getElementById("view");
+function show(...nodes) {
+  view().replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false));
+  window.scrollTo(0, 0);
+}
+
+function toast(text) {
+  const box = document.getElementById("toast");
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (box.hidden = true), 3500);
+}
+
+function setOffline(offline) {
+  state.offline = offline;
+  document.getElementById("offline").hidden = !offline;
+  document.querySelectorAll("[data-needs-network]").forEach((b) => (b.disabled = offline));
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && (body.message_tr || body.error)) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+async function api(path, options = {}) {
+  const headers = { "X-Admin-Secret": state.secret, ...(options.headers || {}) };
+  if (options.json !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method: options.method || "GET",
+      headers,
+      body: options.json !== undefined ? JSON.stringify(options.json) : undefined,
+      cache: "no-store",
+    });
+  } catch (err) {
+    setOffline(true);
+    throw new ApiError(0, { message_tr: "Sunucuya ulaşılamıyor (çevrimdışı olabilirsiniz)" });
+  }
+  const body = await response.json().catch(() => ({}));
+  if (response.status === 401 && !options.login) {
+    logout("Oturum geçersiz, yeniden giriş yapın");
+    throw new ApiError(401, body);
+  }
+  if (!response.ok) throw new ApiError(response.status, body);
+  setOffline(response.headers.get("X-Eslamed-Offline") === "1" || !navigator.onLine);
+  return body;
+}
+
+function logout(message) {
+  localStorage.removeItem(SECRET_KEY);
+  state.secret = "";
+  if (window.caches) caches.delete("eslamed-data-v1");
+  location.hash = "#/login";
+  if (message) toast(message);
+}
+
+/* ---------- login ---------- */
+function loginView() {
+  document.getElementById("nav").hidden = true;
+  const error = h("p", { class: "error", id: "login-error" });
+  const input = h("input", { type: "password", id: "secret", autocomplete: "current-password", required: true });
+  const form = h(
+    "form",
+    { class: "card", id: "login-form" },
+    h("h2", {}, "Yönetici girişi"),
+    h("label", { for: "secret" }, "Yönetici şifresi"),
+    input,
+    error,
+    h("button", { class: "primary", type: "submit" }, "Giriş yap"),
+    h("p", { class: "muted" }, "Şifre yalnızca bu cihazda saklanır."),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    state.secret = input.value.trim();
+    try {
+      await api("/api/admin/leads?limit=1", { login: true });
+      localStorage.setItem(SECRET_KEY, state.secret);
+      location.hash = "#/leads";
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  });
+  show(form);
+  input.focus();
+}
+
+/* ---------- lead list ---------- */
+function leadCard(lead) {
+  const traffic = lead.last_source || lead.first_source;
+  return h(
+    "a",
+    { class: `card lead${lead.status === "NEW" ? " is-new" : ""}`, href: `#/lead/${lead.id}`, dataset: { leadId: lead.id } },
+    h("div", { class: "row" },
+      h("span", { class: "name grow" }, lead.name || "(isimsiz)"),
+      h("span", { class: `status ${lead.status}` }, STATUS_TR[lead.status] || lead.status)),
+    h("div", {}, lead.phone || "Telefon yok"),
+    h("div", { class: "muted" },
+      [CHANNEL_TR[lead.source] || lead.source, SOURCE_TR[traffic] || traffic, lead.city, dateTime.format(new Date(lead.created_at))]
+        .filter(Boolean).join(" · ")),
+  );
+}
+
+function updateBadge(counts) {
+  const badge = document.getElementById("new-badge");
+  badge.textContent = count.format(counts.NEW || 0);
+  badge.hidden = !counts.NEW;
+}
+
+async function leadsView() {
+  const list = h("div", { id: "lead-list" }, h("p", { class: "muted" }, "Yükleniyor…"));
+  const more = h("button", { class: "secondary", id: "more", hidden: true }, "Daha fazla");
+  const pull = h("div", { class: "pull", id: "pull" }, "Yenilemek için bırakın");
+  const search = h("input", { type: "search", id: "search", placeholder: "Telefon veya isim ara", value: state.search, inputmode: "search" });
+  const filters = [["", "Tümü"], ["NEW", "Yeni"], ["CONTACTED", "Arandı"], ["CONVERTED", "Satış"], ["LOST", "Kaybedildi"], ["SPAM", "Spam"]];
+  const chips = h("div", { class: "chips" }, filters.map(([value, label]) =>
+    h("button", { class: `chip${state.leadFilter === value ? " on" : ""}`, type: "button", onclick: () => { state.leadFilter = value; leadsView(); } }, label)));
+  let cursor = null;
+
+  async function load(append) {
+    const params = new URLSearchParams({ limit: "30" });
+    if (state.leadFilter) params.set("status", state.leadFilter);
+    if (state.search) params.set("q", state.search);
+    if (append && cursor) params.set("cursor", cursor);
+    try {
+      const body = await api(`/api/admin/leads?${params}`);
+      updateBadge(body.counts);
+      cursor = body.next_cursor;
+      more.hidden = !cursor;
+      const cards = body.leads.map(leadCard);
+      if (append) list.append(...cards);
+      else list.replaceChildren(...(cards.length ? cards : [h("p", { class: "muted" }, "Talep yok")]));
+    } catch (err) {
+      if (err.status !== 401) list.replaceChildren(h("p", { class: "error" }, err.message));
+    }
+  }
+
+  let debounce = 0;
+  search.addEventListener("input", () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => { state.search = search.value.trim(); load(false); }, 300);
+  });
+  more.addEventListener("click", () => load(true));
+  show(
+    h("h2", {}, "Talepler"),
+    pull,
+    h("div", { class: "row" }, h("div", { class: "grow" }, search), h("button", { class: "secondary", id: "refresh", onclick: () => load(false) }, "Yenile")),
+    chips,
+    list,
+    more,
+  );
+  enablePullToRefresh(pull, () => load(false));
+  clearInterval(state.timer);
+  state.timer = setInterval(() => { if (!document.hidden && location.hash.startsWith("#/leads")) load(false); }, 30000);
+  await load(false);
+}
+
+function enablePullToRefresh(indicator, refresh) {
+  let startY = null;
+  const onStart = (e) => { startY = window.scrollY === 0 ? e.touches[0].clientY : null; };
+  const onMove = (e) => { if (startY !== null) indicator.classList.toggle("show", e.touches[0].clientY - startY > 60); };
+  const onEnd = () => {
+    if (indicator.classList.contains("show")) { indicator.textContent = "Yenileniyor…"; refresh().finally(() => { indicator.classList.remove("show"); indicator.textContent = "Yenilemek için bırakın"; }); }
+    startY = null;
+  };
+  view().ontouchstart = onStart;
+  view().ontouchmove = onMove;
+  view().ontouchend = onEnd;
+}
+
+/* ---------- lead detail ---------- */
+function istanbulToday() {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: TZ }).format(new Date());
+}
+
+/* "15.000" and "15.000,50" (Turkish), "15000.50" and "15000" all mean what a Turkish owner means. */
+function parseAmountTR(raw) {
+  let text = raw.replace(/\s|TL|₺/gi, "");
+  if (text.includes(",")) text = text.replace(/\./g, "").replace(",", ".");
+  else if (/^\d{1,3}(\.\d{3})+$/.test(text)) text = text.replace(/\./g, "");
+  if (!/^\d+(\.\d{1,2})?$/.test(text) || Number(text) <= 0) return null;
+  return Number(text).toFixed(2);
+}
+
+function confirmDialog(text) {
+  const dialog = document.getElementById("confirm");
+  document.getElementById("confirm-text").textContent = text;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.showModal();
+  });
+}
+
+function saleForm(lead, onDone) {
+  const converted = lead.status === "CONVERTED";
+  const key = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+  const amount = h("input", { id: "sale-amount", inputmode: "decimal", placeholder: "15.000", autocomplete: "off" });
+  const deal = h("select", { id: "sale-type" }, h("option", { value: "satis" }, "Satış"), h("option", { value: "kiralama" }, "Kiralama"));
+  const date = h("input", { id: "sale-date", type: "date", value: istanbulToday(), max: istanbulToday() });
+  const second = h("input", { id: "sale-second", type: "checkbox" });
+  const error = h("p", { class: "error", id: "sale-error" });
+  const submit = h("button", { class: "primary", type: "submit", id: "sale-submit", dataset: { needsNetwork: "1" } }, "Satış Onayla");
+  const form = h("form", { class: "card", id: "sale-form" },
+    h("h3", {}, "Satış Onayla"),
+    converted ? h("p", { class: "muted" }, "Bu talep zaten satışa dönüştü. Yeni bir satışsa aşağıdan 'İkinci satış' işaretleyin.") : null,
+    h("label", { for: "sale-amount" }, "Tutar (TL)"), amount,
+    h("label", { for: "sale-type" }, "Satış türü"), deal,
+    h("label", { for: "sale-date" }, "Satış tarihi"), date,
+    converted ? h("label", {}, second, " İkinci satış") : null,
+    error, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    const revenue = parseAmountTR(amount.value);
+    if (!revenue) { error.textContent = "Tutarı rakamla yazın, örneğin 15.000 veya 15.000,50"; return; }
+    const text = `${money.format(Number(revenue))} TL tutarında ${DEAL_TR[deal.value].toLowerCase()} onaylansın mı? (${dateOnly.format(new Date(`${date.value}T12:00:00+03:00`))})`;
+    if (!(await confirmDialog(text))) return;
+    submit.disabled = true;
+    try {
+      const body = await api(`/api/admin/leads/${lead.id}/convert`, {
+        method: "POST",
+        headers: { "Idempotency-Key": key },
+        json: { revenue, deal_type: deal.value, closed_at: date.value, second_deal: second.checked },
+      });
+      toast("Satış kaydedildi");
+      onDone(h("div", { class: "card success", id: "sale-ok" },
+        h("b", {}, `✓ Satış kaydedildi: ${money.format(Number(body.revenue))} TL`),
+        h("div", {}, `Google Ads'e gönderim durumu: ${UPLOAD_TR[body.state] || body.state}`)));
+    } catch (err) {
+      error.textContent = err.message;
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+function waLink(phone) {
+  return `https://wa.me/${phone.replace(/\D/g, "")}`;
+}
+
+function journeyCard(journey) {
+  const s = journey.summary;
+  const facts = [
+    ["Giriş sayfası", s.landing_page], ["Kaynak", SOURCE_TR[s.source] || s.source], ["Kampanya", s.campaign],
+    ["GCLID", s.gclid], ["GBRAID", s.gbraid], ["WBRAID", s.wbraid], ["Şehir", s.city], ["Cihaz", s.device],
+    ["Sayfa sayısı", s.pages], ["Arama/WhatsApp tıklaması", s.cta_clicks],
+  ].filter(([, v]) => v !== "" && v !== null && v !== undefined);
+  const items = journey.events.map((e) => h("li", { class: ["call_click", "whatsapp_click", "click"].includes(e.type) ? "cta" : "" },
+    h("time", {}, dateTime.format(new Date(e.ts))),
+    `${EVENT_TR[e.type] || e.type}: ${e.path || e.url}`,
+    e.gclid ? h("div", { class: "muted" }, `gclid ${e.gclid}`) : null,
+    e.source && e.type === "pageview" ? h("div", { class: "muted" }, [SOURCE_TR[e.source] || e.source, e.city, e.device].filter(Boolean).join(" · ")) : null));
+  return h("section", { class: "card", id: "journey" },
+    h("h3", {}, "Müşteri yolculuğu"),
+    h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))])),
+    items.length ? h("ol", { class: "timeline" }, items) : h("p", { class: "muted" }, "Bu ziyaretçi için kayıtlı sayfa hareketi yok."));
+}
+
+async function leadView(id, notice) {
+  show(h("p", { class: "muted" }, "Yükleniyor…"));
+  let body;
+  try {
+    body = await api(`/api/admin/leads/${id}`);
+  } catch (err) {
+    if (err.status !== 401) show(h("a", { href: "#/leads" }, "← Talepler"), h("p", { class: "error" }, err.message));
+    return;
+  }
+  const lead = body.lead;
+  const reload = (message) => leadView(id, message);
+  const setStatus = async (status) => {
+    try {
+      await api(`/api/admin/leads/${id}/status`, { method: "POST", json: { status } });
+      toast(`Durum: ${STATUS_TR[status]}`);
+      reload(null);
+    } catch (err) { toast(err.message); }
+  };
+  const phoneInput = h("input", { id: "phone-input", type: "tel", placeholder: "0532 123 45 67" });
+  const phoneForm = h("form", { class: "row" }, h("div", { class: "grow" }, phoneInput), h("button", { class: "primary", type: "submit", dataset: { needsNetwork: "1" } }, "Telefonu kaydet"));
+  phoneForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api(`/api/admin/leads/${id}/phone`, { method: "POST", json: { phone: phoneInput.value } });
+      reload(null);
+    } catch (err) { toast(err.message); }
+  });
+  const statusButtons = lead.status === "CONVERTED" ? null : h("div", { class: "row" },
+    [["CONTACTED", "Arandı", "secondary"], ["LOST", "Kaybedildi", "secondary"], ["SPAM", "Spam", "danger"]].map(([status, label, cls]) =>
+      h("button", { class: cls, type: "button", disabled: lead.status === status, dataset: { status, needsNetwork: "1" }, onclick: () => setStatus(status) }, label)));
+  show(
+    h("a", { href: "#/leads" }, "← Talepler"),
+    notice,
+    h("section", { class: "card", id: "lead-detail" },
+      h("div", { class: "row" }, h("h2", { class: "grow" }, lead.name || "(isimsiz)"), h("span", { class: `status ${lead.status}`, id: "lead-status" }, STATUS_TR[lead.status])),
+      h("div", { class: "muted" }, `${CHANNEL_TR[lead.source] || lead.source} · ${dateTime.format(new Date(lead.created_at))}`),
+      lead.message ? h("p", {}, lead.message) : null,
+      lead.phone
+        ? [h("p", {}, h("b", {}, lead.phone)), h("div", { class: "row" },
+            h("a", { class: "button call", href: `tel:${lead.phone}`, id: "call" }, "Ara"),
+            h("a", { class: "button wa", href: waLink(lead.phone), id: "whatsapp", target: "_blank", rel: "noopener" }, "WhatsApp"))]
+        : [h("p", { class: "muted" }, "Telefon numarası yok: ekleyin"), phoneForm],
+      statusButtons),
+    saleForm(lead, reload),
+    body.conversions.length ? h("section", { class: "card" }, h("h3", {}, "Satışlar"),
+      body.conversions.map((c) => h("div", {}, `${money.format(Number(c.revenue))} TL · ${DEAL_TR[c.deal_type] || c.deal_type} · ${UPLOAD_TR[c.state] || c.state}`))) : null,
+    journeyCard(body.journey),
+    h("section", { class: "card" }, h("h3", {}, "Geçmiş"),
+      body.history.map((e) => h("div", { class: "muted" }, `${dateTime.format(new Date(e.changed_at))} · ${STATUS_TR[e.status] || e.status}${e.note ? ` · ${e.note}` : ""}`))),
+  );
+  setOffline(state.offline);
+}
+
+/* ---------- stats ---------- */
+async function statsView(days = 30) {
+  const today = istanbulToday();
+  const from = new Date(Date.parse(`${today}T12:00:00Z`) - (days - 1) * 86400000).toISOString().slice(0, 10);
+  const chips = h("div", { class: "chips" }, [7, 30, 90, 365].map((d) =>
+    h("button", { class: `chip${d === days ? " on" : ""}`, type: "button", onclick: () => statsView(d) }, d === 365 ? "1 yıl" : `${d} gün`)));
+  show(h("h2", {}, "İstatistik"), chips, h("p", { class: "muted" }, "Yükleniyor…"));
+  let s;
+  try {
+    s = await api(`/api/admin/stats?from=${from}&to=${today}`);
+  } catch (err) {
+    if (err.status !== 401) show(h("h2", {}, "İstatistik"), chips, h("p", { class: "error" }, err.message));
+    return;
+  }
+  const t = s.totals;
+  const kpi = (label, value) => h("div", { class: "kpi" }, h("b", {}, value), h("span", {}, label));
+  const legend = h("div", { class: "legend" },
+    h("span", {}, h("i", { class: "c-visits" }), "Ziyaret"), h("span", {}, h("i", { class: "c-leads" }), "Talep"), h("span", {}, h("i", { class: "c-sales" }), "Satış"));
+  show(
+    h("h2", {}, "İstatistik"), chips,
+    h("div", { class: "kpis", id: "kpis" },
+      kpi("Ziyaret", count.format(t.visits)), kpi("Tekil ziyaretçi", count.format(t.visitors)),
+      kpi("Talep", count.format(t.leads)), kpi("Satış", count.format(t.sales)),
+      kpi("Ciro (TL)", money.format(t.revenue)), kpi("Talep oranı", percent(t.lead_rate))),
+    h("section", { class: "card", id: "chart-daily" }, h("h3", {}, "Günlük ziyaret, talep ve satış"),
+      Charts.daily(s.daily, [{ key: "visits", color: "#74c0fc" }, { key: "leads", color: "#f08c00" }, { key: "sales", color: "#2b8a3e" }], "Günlük grafik"), legend),
+    h("section", { class: "card", id: "chart-funnel" }, h("h3", {}, "Dönüşüm hunisi"), Charts.funnel(s.funnel)),
+    h("section", { class: "card", id: "chart-sources" }, h("h3", {}, "Kaynaklar (ziyaret)"),
+      Charts.bars(s.by.source.map((r) => ({ ...r, value: SOURCE_TR[r.value] || r.value })), "visits", "Kaynaklar", "#4dabf7")),
+    h("section", { class: "card", id: "chart-cities" }, h("h3", {}, "Şehirler (ziyaret)"), Charts.bars(s.by.city, "visits", "Şehirler", "#845ef7")),
+    h("section", { class: "card" }, h("h3", {}, "Kampanyalar (talep)"), Charts.bars(s.by.campaign, "leads", "Kampanyalar", "#f08c00")),
+    h("section", { class: "card" }, h("h3", {}, "Cihazlar (ziyaret)"), Charts.bars(s.by.device, "visits", "Cihazlar", "#20c997")),
+    h("section", { class: "card" }, h("h3", {}, "Sayfa varyantları (talep)"), Charts.bars(s.by.variant, "leads", "Varyantlar", "#fab005")),
+  );
+}
+
+/* ---------- sales / conversions ---------- */
+async function salesView() {
+  show(h("h2", {}, "Satışlar"), h("p", { class: "muted" }, "Yükleniyor…"));
+  let body;
+  try {
+    body = await api("/api/admin/conversions");
+  } catch (err) {
+    if (err.status !== 401) show(h("h2", {}, "Satışlar"), h("p", { class: "error" }, err.message));
+    return;
+  }
+  show(
+    h("h2", {}, "Satışlar"),
+    body.google_ads_configured ? null : h("div", { class: "card banner warn", id: "ads-missing" }, "Google Ads yapılandırılmadı: satışlar kaydediliyor ama Google Ads'e gönderilmiyor."),
+    h("div", { class: "chips" }, Object.entries(body.counts).map(([k, v]) => h("span", { class: "chip" }, `${UPLOAD_TR[k]}: ${v}`))),
+    body.conversions.length
+      ? body.conversions.map((c) => h("a", { class: "card lead", href: `#/lead/${c.lead_id}` },
+          h("div", { class: "row" }, h("span", { class: "name grow" }, c.lead_name || "(isimsiz)"), h("span", { class: `status upload-${c.state}` }, UPLOAD_TR[c.state] || c.state)),
+          h("div", {}, `${money.format(Number(c.revenue))} TL · ${DEAL_TR[c.deal_type] || c.deal_type}`),
+          h("div", { class: "muted" }, `${dateOnly.format(new Date(c.closed_at))}${c.reason ? ` · ${c.reason}` : ""}`)))
+      : h("p", { class: "muted" }, "Henüz satış yok"),
+  );
+}
+
+/* ---------- settings: push ---------- */
+function urlBase64ToUint8Array(base64) {
+  const padded = (base64 + "=".repeat((4 - (base64.length % 4)) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+}
+
+async function settingsView() {
+  const note = h("p", { class: "muted", id: "push-note" });
+  const toggle = h("input", { type: "checkbox", id: "push-toggle", disabled: true });
+  show(
+    h("h2", {}, "Ayarlar"),
+    h("section", { class: "card" }, h("label", { class: "switch" }, h("span", {}, "Yeni talep bildirimleri"), toggle), note),
+    h("section", { class: "card" }, h("button", { class: "danger", type: "button", onclick: () => logout("Çıkış yapıldı") }, "Çıkış yap")),
+  );
+  if (!("serviceWorker" in navigator) || !("PushManager" in window)) {
+    note.textContent = "Bu tarayıcı bildirimleri desteklemiyor. iPhone'da önce 'Ana Ekrana Ekle' yapın.";
+    return;
+  }
+  const { public_key: key } = await api("/api/admin/push/key").catch(() => ({ public_key: "" }));
+  if (!key) { note.textContent = "Bildirim anahtarı (VAPID) sunucuda yapılandırılmadı."; return; }
+  const reg = await navigator.serviceWorker.ready;
+  const current = await reg.pushManager.getSubscription();
+  toggle.checked = Boolean(current);
+  toggle.disabled = false;
+  toggle.addEventListener("change", async () => {
+    toggle.disabled = true;
+    try {
+      if (toggle.checked) {
+        if ((await Notification.requestPermission()) !== "granted") throw new Error("Bildirim izni verilmedi");
+        const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: urlBase64ToUint8Array(key) });
+        await api("/api/admin/push/subscribe", { method: "POST", json: sub.toJSON() });
+        note.textContent = "Bildirimler açık";
+      } else {
+        const sub = await reg.pushManager.getSubscription();
+        if (sub) {
+          await api("/api/admin/push/unsubscribe", { method: "POST", json: { endpoint: sub.endpoint } });
+          await sub.unsubscribe();
+        }
+        note.textContent = "Bildirimler kapalı";
+      }
+    } catch (err) {
+      toggle.checked = !toggle.checked;
+      note.textContent = err.message;
+    }
+    toggle.disabled = false;
+  });
+}
+
+/* ---------- router ---------- */
+function route() {
+  const hash = location.hash || "#/leads";
+  clearInterval(state.timer);
+  if (!state.secret) return loginView();
+  document.getElementById("nav").hidden = false;
+  const tab = hash.split("/")[1];
+  document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.tab === tab || (tab === "lead" && a.dataset.tab === "leads")));
+  if (tab !== "leads") {
+    api("/api/admin/leads?status=NEW&limit=1").then((body) => updateBadge(body.counts)).catch(() => {});
+  }
+  if (hash.startsWith("#/lead/")) return leadView(hash.slice("#/lead/".length));
+  if (hash.startsWith("#/stats")) return statsView();
+  if (hash.startsWith("#/sales")) return salesView();
+  if (hash.startsWith("#/settings")) return settingsView();
+  if (hash.startsWith("#/login")) { location.hash = "#/leads"; return undefined; }
+  return leadsView();
+}
+
+window.addEventListener("hashchange", route);
+window.addEventListener("online", () => setOffline(false));
+window.addEventListener("offline", () => setOffline(true));
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/admin/sw.js", { scope: "/admin/" }).catch((err) => console.warn("service worker", err));
+}
+route();

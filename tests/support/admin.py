@@ -1,0 +1,23 @@
+"""The Flask app in-process (real ClickHouse, real limiter file) for admin API tests without gunicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from eslamed.app import create_flask_app
+from eslamed.config import load_settings
+from eslamed.devtools.clickhouse_server import LocalClickHouse
+from eslamed.runtime import Runtime
+from eslamed.store import Store
+from tests.support.server import base_env
+
+SECRET = "test-admin-secret-0123456789abcdef"
+AUTH = {"X-Admin-Secret": SECRET}
+
+
+def admin_app(clickhouse: LocalClickHouse, store: Store, workdir: Path, **env: str) -> Flask:
+    values = base_env(clickhouse.url, store.database, workdir)
+    values.update(env)
+    return create_flask_app(Runtime.build(load_settings(env=values)))
