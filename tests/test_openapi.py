@@ -8,13 +8,27 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
 
 from tests.conftest import migrated_store
 from tests.support.clients import BROWSER_UA
 from tests.support.paths import REPO
 from tests.support.server import ServerProcess, base_env
 
+SECRET = base_env("clickhouse://x", "x", Path("."))["ADMIN_SECRET"]
+
 schema = schemathesis.openapi.from_path(REPO / "openapi.yaml")
+# Rules JSON Schema cannot express: a phone's validity is libphonenumber's verdict, a sale cannot close
+# in the future, a paging cursor is a token this server made, stats cover at most a year. Schema-valid
+# random values are rightly refused there, so for these operations only the acceptance of positive data
+# is not checked (every other check still runs).
+SEMANTIC = {
+    ("POST", "/api/lead"),
+    ("GET", "/api/admin/leads"),
+    ("GET", "/api/admin/stats"),
+    ("POST", "/api/admin/leads/{lead_id}/phone"),
+    ("POST", "/api/admin/leads/{lead_id}/convert"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -22,13 +36,28 @@ def live_server(clickhouse, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     workdir: Path = tmp_path_factory.mktemp("openapi")
     store = migrated_store(clickhouse)
     env = base_env(clickhouse.url, store.database, workdir)
-    env["TRACK_RATE_LIMIT"] = "1000000/minute"
+    env.update(
+        TRACK_RATE_LIMIT="1000000/minute", LEAD_RATE_LIMIT="1000000/minute", ADMIN_FAIL_LIMIT="100000/minute"
+    )
     server = ServerProcess(env, workdir, workers=1).start()
     yield server
     server.stop()
 
 
+@schema.auth()
+class AdminSecret:
+    """Lets schemathesis know how admin calls authenticate, so its auth checks strip the real header."""
+
+    def get(self, case, context) -> str:
+        return SECRET
+
+    def set(self, case, data: str, context) -> None:
+        case.headers = {**(case.headers or {}), "X-Admin-Secret": data}
+
+
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_matches_its_contract(case, live_server: ServerProcess) -> None:
-    case.call_and_validate(base_url=live_server.url, headers={"User-Agent": BROWSER_UA}, timeout=10)
+    excluded = [positive_data_acceptance] if (case.method, case.path) in SEMANTIC else []
+    headers = {"User-Agent": BROWSER_UA}
+    case.call_and_validate(base_url=live_server.url, headers=headers, excluded_checks=excluded, timeout=10)

@@ -23,7 +23,8 @@ def parse_status_change(body: dict[str, Any]) -> tuple[str, str]:
     status = body.get("status")
     if status not in SETTABLE:
         raise ValidationError(f"status must be one of {', '.join(SETTABLE)}", "status")
-    note = check_string(body.get("note") or "", "note", NOTE_MAX).strip()
+    note = body.get("note")
+    note = "" if note is None else check_string(note, "note", NOTE_MAX).strip()
     return status, note
 
 

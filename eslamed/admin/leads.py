@@ -11,7 +11,7 @@ from flask import Blueprint, Response, request
 from eslamed.admin import journey
 from eslamed.admin.http import decode_cursor, encode_cursor, fail, json_body, lead_uuid, now_utc, reply, store
 from eslamed.admin.lead_changes import STATUSES, change_log_row, next_row, parse_phone, parse_status_change
-from eslamed.admin.stats_shape import utc_bounds
+from eslamed.admin.stats_shape import EARLIEST, LATEST, clamp_day, utc_bounds
 from eslamed.ingest.validate import ValidationError, check_string
 from eslamed.sql import admin as sql
 
@@ -52,8 +52,8 @@ def list_filters(args: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
             params[key] = check_string(args[key], key, 32)
     if args.get("from") or args.get("to"):
         try:
-            start = date.fromisoformat(args["from"]) if args.get("from") else date(2000, 1, 1)
-            end = date.fromisoformat(args["to"]) if args.get("to") else date(2100, 1, 1)
+            start = clamp_day(date.fromisoformat(args["from"])) if args.get("from") else EARLIEST
+            end = clamp_day(date.fromisoformat(args["to"])) if args.get("to") else LATEST
         except ValueError as exc:
             raise ValidationError("from and to must be dates like 2026-11-26", "from") from exc
         names.append("created")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,6 +13,7 @@ from eslamed.ingest.validate import ValidationError, check_string
 from eslamed.notify import subscriptions, vapid
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+HOST = re.compile(r"[A-Za-z0-9.:_-]+")
 
 bp = Blueprint("admin_push", __name__, url_prefix="/push")
 
@@ -20,7 +22,7 @@ def _endpoint(body: dict[str, Any]) -> str:
     endpoint = check_string(body.get("endpoint"), "endpoint", 1000)
     parts = urlsplit(endpoint)
     local = parts.scheme == "http" and parts.hostname in LOOPBACK
-    if not (parts.scheme == "https" or local) or not parts.hostname:
+    if not (parts.scheme == "https" or local) or not parts.hostname or not HOST.fullmatch(parts.hostname):
         raise ValidationError("endpoint must be an https URL from the browser's push service", "endpoint")
     return endpoint
 

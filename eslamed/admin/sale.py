@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,25 +16,27 @@ ISTANBUL = ZoneInfo("Europe/Istanbul")
 DEAL_TYPES = ("satis", "kiralama")
 CURRENCY = "TRY"
 MAX_REVENUE = Decimal("100000000")
-AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+AMOUNT = re.compile(r"[1-9][0-9]{0,7}(\.[0-9]{1,2})?")
+MIN_REVENUE = Decimal("0.01")
 # Conversion ids are uuid5 under this namespace, so the same sale asked twice gets the same id.
 NAMESPACE = uuid.UUID("6f1d3a52-5c1e-4a8e-9a57-2f0f5b6a9c41")
 
 
 def parse_revenue(value: Any) -> Decimal:
-    """A positive TRY amount with at most two decimals, given as a JSON number or a plain string."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValidationError("revenue must be a number such as 15000 or 15000.50", "revenue")
-    text = value if isinstance(value, str) else repr(value)
-    if not AMOUNT.match(text.strip()):
-        raise ValidationError("revenue must be digits with at most two decimals, e.g. 15000.50", "revenue")
-    try:
-        amount = Decimal(text.strip()).quantize(Decimal("0.01"))
-    except InvalidOperation as exc:
-        raise ValidationError("revenue is not a number", "revenue") from exc
-    if amount <= 0 or amount > MAX_REVENUE:
-        raise ValidationError("revenue must be greater than 0 and at most 100000000", "revenue")
-    return amount
+    """A positive TRY amount: a JSON number (rounded to kuruş) or digits with at most two decimals."""
+    if isinstance(value, str):
+        if not AMOUNT.fullmatch(value):
+            raise ValidationError(
+                "revenue must be digits with at most two decimals, e.g. 15000.50", "revenue"
+            )
+        return Decimal(value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not MIN_REVENUE <= value <= MAX_REVENUE
+    ):
+        raise ValidationError("revenue must be a number from 0.01 to 100000000", "revenue")
+    return Decimal(repr(value)).quantize(MIN_REVENUE, ROUND_HALF_UP)
 
 
 def parse_deal_type(value: Any) -> str:

@@ -30,7 +30,14 @@ DIM_CODES = {1: "source", 2: "campaign", 3: "variant", 4: "city", 5: "device"}
 # A day is cached once it has been over this long: late events (ring or spill replays) are in by then.
 SETTLE = timedelta(hours=2)
 MAX_DAYS = 400
+# ClickHouse DateTime spans 1970-2105; no lead of this business falls outside these bounds.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 1, 1)
 LEAD_DIMENSION_FIELDS = {"source": "traffic", "campaign": "campaign", "variant": "variant", "city": "city"}
+
+
+def clamp_day(day: date) -> date:
+    return min(max(day, EARLIEST), LATEST)
 
 
 def parse_range(raw_from: str | None, raw_to: str | None, today: date) -> tuple[date, date]:
@@ -40,8 +47,8 @@ def parse_range(raw_from: str | None, raw_to: str | None, today: date) -> tuple[
         start = date.fromisoformat(raw_from) if raw_from else end - timedelta(days=29)
     except ValueError as exc:
         raise ValidationError("from and to must be dates like 2026-11-26", "from") from exc
-    if start > end:
-        raise ValidationError("from is after to", "from")
+    if not EARLIEST <= start <= end <= LATEST:
+        raise ValidationError(f"from and to must be ordered dates between {EARLIEST} and {LATEST}", "from")
     if (end - start).days >= MAX_DAYS:
         raise ValidationError(f"a range may span at most {MAX_DAYS} days", "to")
     return start, end
