@@ -204,6 +204,8 @@ SHARD_KEYS: dict[str, str] = {
     "conversions": "conversion_id",
     "notifications": "lead_id",
     "push_subscriptions": "endpoint",
+    "lead_changes": "lead_id",
+    "stats_sessions_daily": "day",
 }
 _ENGINE = re.compile(r"ENGINE = (\w*MergeTree)\(([^)]*)\)")
 

@@ -94,7 +94,8 @@ def test_cluster_ddl_is_derived_from_the_single_schema() -> None:
         local = next(s for s in statements if f"eslamed.{table}_local ON CLUSTER prod (" in s)
         assert columns_of(local) == columns_of(ddl)
         assert f"'/clickhouse/tables/{{shard}}/eslamed/{table}', '{{replica}}'" in local
-        assert "ENGINE = ReplicatedReplacingMergeTree(" in local
+        engine = re.search(r"ENGINE = (\w*MergeTree)\(", ddl).group(1)
+        assert f"ENGINE = Replicated{engine}(" in local
         dist = next(s for s in statements if f"eslamed.{table} ON CLUSTER prod AS" in s)
         assert f"Distributed(prod, eslamed, {table}_local, cityHash64(toString(" in dist
     assert "'{replica}', version)" in next(s for s in statements if "leads_local" in s)

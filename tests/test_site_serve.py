@@ -89,5 +89,7 @@ def test_the_site_never_answers_for_api_admin_or_health_paths(served) -> None:
         for method in ("GET", "POST"):
             answer = requests.request(method, url + path, headers=HEADERS, timeout=5)
             assert "data-sticky-bar" not in answer.text, (method, path)
-            if path in ("/api/unknown", "/admin/x"):
+            if path == "/api/unknown" or (path, method) == ("/admin/x", "GET"):
                 assert answer.status_code == 404, (method, path)
+            if (path, method) == ("/admin/x", "POST"):
+                assert answer.status_code == 405, "the admin PWA's GET-only route, not the site"
