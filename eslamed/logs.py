@@ -9,7 +9,9 @@ from collections.abc import Iterable
 
 from eslamed.phone import mask_phone
 
-PHONE = re.compile(r"(?<![\w])(\+?\d[\d \-().]{7,}\d)(?![\w])")
+# A run of 9+ digits with phone separators (no dots: versions and IPs), also right after a URL-encoded "+";
+# not glued to letters, and not a clock time ("2026-11-26 22:49").
+PHONE = re.compile(r"(?:(?<=%2B)|(?<=%2b)|(?<![\w%]))(\+?\d[\d \-()]{7,}\d)(?![\w:])")
 
 
 def mask_phones(text: str) -> str:
@@ -47,9 +49,13 @@ class RedactFilter(logging.Filter):
 
 def configure(secrets: Iterable[str], level: str = "INFO") -> None:
     """One stderr handler for all loggers; the driver's reconnect tracebacks are cut to errors."""
+    redact = RedactFilter(secrets)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
-    handler.addFilter(RedactFilter(secrets))
+    handler.addFilter(redact)
+    for name in ("gunicorn.error", "gunicorn.access"):
+        # gunicorn keeps its own handlers; a logger-level filter survives their re-creation on HUP.
+        logging.getLogger(name).addFilter(redact)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
