@@ -13,7 +13,10 @@ from eslamed.logs import RedactFilter, mask_phones
         ("lead from +905321234567 stored", "lead from +90532***4567 stored"),
         ("call 0532 123 45 67 now", "call 053212***4567 now"),
         ("order 12345 and year 2026", "order 12345 and year 2026"),
-        ("GET /api/admin/leads?q=%2B905321234567 HTTP/1.1", "GET /api/admin/leads?q=%2B905321***4567 HTTP/1.1"),
+        (
+            "GET /api/admin/leads?q=%2B905321234567 HTTP/1.1",
+            "GET /api/admin/leads?q=%2B905321***4567 HTTP/1.1",
+        ),
         ("Chrome/120.0.6099.144 Mobile", "Chrome/120.0.6099.144 Mobile"),
         ("at 2026-11-26 22:49:25 from 81.2.69.142", "at 2026-11-26 22:49:25 from 81.2.69.142"),
         ("uuid 0f8fad5b-d9cb-469f-a165-70867728950e", "uuid 0f8fad5b-d9cb-469f-a165-70867728950e"),
