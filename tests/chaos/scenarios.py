@@ -14,6 +14,7 @@ the client); readers count `uniqExact(event_id)`, and ReplacingMergeTree folds t
 from __future__ import annotations
 
 import argparse
+import http.client
 import contextlib
 import json
 import os
@@ -88,7 +89,7 @@ class SteadyLoad:
         while time.monotonic() < deadline:
             try:
                 status, _, _ = post_raw(self.server.url, "/api/track", body)
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 with self._lock:
                     self.tally.network_errors += 1
                 status = 0
