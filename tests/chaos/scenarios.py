@@ -14,8 +14,8 @@ the client); readers count `uniqExact(event_id)`, and ReplacingMergeTree folds t
 from __future__ import annotations
 
 import argparse
-import http.client
 import contextlib
+import http.client
 import json
 import os
 import random
