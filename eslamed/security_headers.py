@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from eslamed.ingest.client_ip import Network
@@ -42,12 +43,17 @@ def is_https(environ: dict[str, Any], proxies: Sequence[Network]) -> bool:
     """TLS ends at the proxy in production; believe its X-Forwarded-Proto only when the peer is trusted."""
     if environ.get("wsgi.url_scheme") == "https":
         return True
+    forwarded = environ.get("HTTP_X_FORWARDED_PROTO", "").lower() == "https"
+    return forwarded and _trusted(environ.get("REMOTE_ADDR", ""), tuple(proxies))
+
+
+@lru_cache(maxsize=1024)
+def _trusted(peer: str, proxies: tuple[Network, ...]) -> bool:
     try:
-        peer = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
+        addr = ipaddress.ip_address(peer)
     except ValueError:
         return False
-    trusted = any(peer in net for net in proxies)
-    return trusted and environ.get("HTTP_X_FORWARDED_PROTO", "").lower() == "https"
+    return any(addr in net for net in proxies)
 
 
 def headers_for(path: str, https: bool) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,9 +67,13 @@ def geolocate(event: Event, ctx: Context) -> Event | Drop:
     return event
 
 
+@lru_cache(maxsize=4096)
+def url_path(url: str) -> str:
+    return urlsplit(url).path or "/"
+
+
 def page(event: Event, ctx: Context) -> Event | Drop:
-    parts = urlsplit(event["url"])
-    event["path"] = parts.path or "/"
+    event["path"] = url_path(event["url"])
     event["variant"] = event["props"].get("variant", "")
     return event
 

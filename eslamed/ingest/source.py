@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 SEARCH_ENGINES = ("google.", "bing.", "yandex.", "duckduckgo.", "yahoo.", "ecosia.", "baidu.", "search.")
@@ -26,6 +27,7 @@ SEARCH_NAMES = frozenset({"google", "bing", "yandex", "duckduckgo", "yahoo"})
 SOCIAL_NAMES = frozenset({"facebook", "instagram", "twitter", "linkedin", "youtube", "tiktok", "whatsapp"})
 
 
+@lru_cache(maxsize=4096)
 def referrer_host(ref: str) -> str:
     """Host of the referrer; a bare name such as "google" (the beacon spec allows it) is kept as is."""
     if not ref:

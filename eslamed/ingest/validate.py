@@ -6,6 +6,7 @@ what was wrong; a bad payload is answered 400 and never retried by tracking.js.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -15,6 +16,8 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_BATCH = 50
 MAX_PROPS = 20
 MAX_NUMBER = 1e15
+# What browsers' crypto.randomUUID() sends; other spellings go through uuid.UUID.
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 EVENT_TYPES = frozenset(
     {"pageview", "click", "scroll", "error", "call_click", "whatsapp_click", "form_start", "custom"}
@@ -63,6 +66,8 @@ def parse_json(body: bytes) -> Any:
 def parse_uuid(value: Any, field: str) -> str:
     if not isinstance(value, str):
         raise ValidationError(f"{field} must be a UUID string", field)
+    if CANONICAL_UUID.fullmatch(value):
+        return value
     try:
         return str(uuid.UUID(value))
     except ValueError as exc:
@@ -109,9 +114,15 @@ def validate_event(raw: Any, prefix: str = "") -> dict[str, Any]:
     event: dict[str, Any] = {"type": kind}
     raw_id = raw.get("event_id")
     event["event_id"] = str(uuid.uuid4()) if raw_id is None else parse_uuid(raw_id, f"{prefix}event_id")
+    get = raw.get
     for name, max_len in STRING_FIELDS.items():
-        value = raw.get(name)
-        event[name] = "" if value is None else check_string(value, f"{prefix}{name}", max_len)
+        value = get(name)
+        if value is None:
+            event[name] = ""
+        elif type(value) is str and len(value) <= max_len and "\x00" not in value:
+            event[name] = value  # the common case, checked inline: this loop runs 15 times per event
+        else:
+            event[name] = check_string(value, f"{prefix}{name}", max_len)
     ts = raw.get("ts")
     bad_ts = isinstance(ts, bool) or not isinstance(ts, int | float) or not 0 <= ts <= MAX_NUMBER
     if ts is not None and bad_ts:
