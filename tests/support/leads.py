@@ -117,7 +117,7 @@ def lead_row(**fields: Any) -> dict[str, Any]:
 
 
 def seed_lead(store: Store, **fields: Any) -> dict[str, Any]:
-    """Insert one lead row directly (stands in for POST /api/lead until that branch is merged)."""
+    """Insert one lead row directly, for tests that need exact timestamps, statuses and versions."""
     row = lead_row(**fields)
     store.insert_rows("leads", [row])
     return row
