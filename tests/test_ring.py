@@ -121,3 +121,17 @@ def test_slots_created_concurrently_by_many_processes_are_never_seen_half_made(t
 
 def _open_slot_in_child(tmp_path: Path) -> int:
     return RingSlot(tmp_path / "s.ring", capacity=4096).capacity
+
+
+def test_spill_keeps_its_pending_byte_count_in_step_with_the_disk(tmp_path: Path) -> None:
+    lay = layout(tmp_path, capacity=64)
+    buffer = claim(lay)
+    for i in range(30):
+        buffer.append(f"record-{i:03d}".encode() * 3)
+    sink = Collector()
+    drain(buffer, sink, batch_size=4, limit_batches=3)
+    counted = buffer.spill.pending_bytes()
+    assert counted > 0
+    assert counted == lay.spill_for(0).pending_bytes(), "a fresh reader of the same files agrees"
+    drain(buffer, sink, batch_size=100)
+    assert buffer.spill.pending_bytes() == 0 == lay.spill_for(0).pending_bytes()

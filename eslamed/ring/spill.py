@@ -28,6 +28,7 @@ class Spill:
         self._write_fd: int | None = None
         self._write_path: Path | None = None
         self._active: bool | None = None
+        self._pending: int | None = None
 
     def segments(self) -> list[Path]:
         return sorted(self.directory.glob("seg-*.log"))
@@ -43,11 +44,10 @@ class Spill:
         return self._active
 
     def pending_bytes(self) -> int:
-        total = 0
-        for seg in self.segments():
-            committed, _ = self._read_pos(seg)
-            total += seg.stat().st_size - committed
-        return total
+        """Read from disk once, then kept up to date by append and commit (we are the only writer)."""
+        if self._pending is None:
+            self._pending = sum(seg.stat().st_size - self._read_pos(seg)[0] for seg in self.segments())
+        return self._pending
 
     def append(self, payload: bytes) -> bool:
         """False when the spill is at its size limit: the caller answers 503, the client retries."""
@@ -65,6 +65,7 @@ class Spill:
         except OSError:
             # Disk full (ENOSPC): a failed write wrote nothing; refuse so the client retries later.
             return False
+        self._pending = self.pending_bytes() + len(record)
         if size + len(record) >= self.segment_bytes:
             self._close_writer()
         return True
@@ -136,7 +137,9 @@ class Spill:
         self._write_pos(segment, batch.start, batch.end)
 
     def commit(self, segment: Path, batch: Batch) -> None:
+        pending = self.pending_bytes()
         self._write_pos(segment, batch.end, 0)
+        self._pending = pending - (batch.end - batch.start)
         if segment != self._write_path and batch.end >= segment.stat().st_size:
             self._remove(segment)
         elif segment == self._write_path and batch.end >= segment.stat().st_size:
