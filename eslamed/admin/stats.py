@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from eslamed import locks
 from eslamed.admin import stats_shape
 from eslamed.admin.http import reply, runtime, store
 from eslamed.admin.lead_changes import new_version
@@ -28,24 +26,12 @@ LOCK_WAIT_S = 60.0
 
 @contextlib.contextmanager
 def fill_lock(path: Path) -> Iterator[None]:
-    """One filler at a time across workers, so a day is never cached twice and reads need no FINAL.
-
-    Polls a non-blocking flock: a blocking one would stall every greenlet of the gevent worker."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    """One filler at a time across workers, so a day is never cached twice and reads need no FINAL."""
     try:
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StoreUnavailable("stats cache is being filled by another request") from None
-                time.sleep(0.05)
-        yield
-    finally:
-        os.close(fd)
+        with locks.held(path, LOCK_WAIT_S):
+            yield
+    except locks.LockTimeout:
+        raise StoreUnavailable("stats cache is being filled by another request") from None
 
 
 def _missing_days(db: Store, first: date, last: date) -> list[date]:

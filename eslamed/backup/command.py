@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import fcntl
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from eslamed import locks
 from eslamed.config import Settings
 
 if TYPE_CHECKING:
@@ -31,14 +32,12 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from eslamed.backup.export import run_backup
     from eslamed.backup.targets import configured_location, open_target
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with (settings.data_dir / "backup.lock").open("w") as lock:
-        try:
-            # One run at a time: a second run's pruning would delete the first run's fresh files.
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            report_failure(settings, "another backup is still running")
-            return 1
+    # One run at a time: a second run's pruning would delete the first run's fresh files.
+    lock = locks.try_lock(settings.data_dir / "backup.lock")
+    if lock is None:
+        report_failure(settings, "another backup is still running")
+        return 1
+    with os.fdopen(lock):
         try:
             keep = tuple(int(settings.get(f"BACKUP_KEEP_{p}") or d) for p, d in KEEP_DEFAULTS)
             target = open_target(args.target or configured_location(settings), settings)

@@ -6,6 +6,8 @@ import fcntl
 import os
 from pathlib import Path
 
+from eslamed import locks
+
 LOCK_NAME = "conversions-upload.lock"
 
 
@@ -21,17 +23,9 @@ class UploadLock:
         return self._fd is not None
 
     def acquire(self) -> bool:
-        if self._fd is not None:
-            return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
+        if self._fd is None:
+            self._fd = locks.try_lock(self.path)
+        return self._fd is not None
 
     def release(self) -> None:
         if self._fd is not None:
