@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+from eslamed.admin.push import parse_subscription
+from eslamed.ingest.validate import ValidationError
 from tests.support.admin import AUTH, admin_app
 from tests.support.events import event_row
 from tests.support.leads import seed_lead
@@ -208,3 +210,25 @@ def test_push_subscribe_stores_the_subscription(client, store):
     assert latest(store, "push_subscriptions", "endpoint", sub["endpoint"])["active"] == 0
     bad = client.post("/api/admin/push/subscribe", json={"endpoint": "http://x", "keys": {}}, headers=AUTH)
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("auth", "ok"),
+    [
+        ("tBHItJI5svbpez7KI4CCXg", True),
+        ("-_", True),
+        ("a==", True),
+        ("abc\n", False),
+        ("çok", False),
+        ("=", False),
+    ],
+)
+def test_push_keys_are_checked_against_the_documented_pattern(auth: str, ok: bool) -> None:
+    """openapi.yaml says ^[A-Za-z0-9_-]+=*$; the server accepts exactly that (schemathesis found
+    `-`, which the old isalnum() check refused)."""
+    body = {"endpoint": "https://fcm.googleapis.com/fcm/send/x", "keys": {"p256dh": "BNcR", "auth": auth}}
+    if ok:
+        assert parse_subscription(body)["auth"] == auth
+    else:
+        with pytest.raises(ValidationError):
+            parse_subscription(body)
