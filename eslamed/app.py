@@ -24,20 +24,22 @@ class Dispatcher:
         self.flask_app = flask_app
         self.track = track
         self.runtime = runtime
+        self.track_headers = {
+            https: security_headers.headers_for(TRACK_PATH, https) for https in (False, True)
+        }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        extra = security_headers.headers_for(
-            path, security_headers.is_https(environ, self.runtime.settings.trusted_proxies)
-        )
+        https = security_headers.is_https(environ, self.runtime.settings.trusted_proxies)
+        if path == TRACK_PATH:
+            return self.track(environ, start_response, self.track_headers[https])
+        extra = security_headers.headers_for(path, https)
 
         def start_with_headers(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             present = {name.lower() for name, _ in headers}
             headers.extend(h for h in extra if h[0].lower() not in present)
             return start_response(status, headers, exc_info)
 
-        if path == TRACK_PATH:
-            return self.track(environ, start_with_headers)
         return self.flask_app(environ, start_with_headers)
 
 

@@ -14,9 +14,11 @@ import mmap
 import os
 import struct
 import time
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
+from limits import RateLimitItem
 from limits.storage import Storage
 
 SCHEME = "eslamedfile"
@@ -46,6 +48,7 @@ class SharedFileStorage(Storage):
         return OSError
 
     @staticmethod
+    @lru_cache(maxsize=16384)
     def _hash(key: str) -> int:
         return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") or 1
 
@@ -111,6 +114,21 @@ class SharedFileStorage(Storage):
             idx = self._find(self._hash(key), time.time(), claim=False)
             if idx is not None:
                 ENTRY.pack_into(self._mm, idx * ENTRY.size, 0, 0.0, 0)
+
+
+class FixedWindow:
+    """One limit checked on every request of the hot track endpoint: the same counting as
+    limits' FixedWindowRateLimiter.hit on the shared storage, without building the key per call."""
+
+    def __init__(self, storage: SharedFileStorage, limit: RateLimitItem, scope: str) -> None:
+        self.storage = storage
+        self.amount = limit.amount
+        self.expiry = limit.get_expiry()
+        self.prefix = f"{limit.key_for(scope)}/"
+
+    def hit(self, identifier: str) -> bool:
+        """Count one request; False once the identifier is over the limit in this window."""
+        return self.storage.incr(self.prefix + identifier, self.expiry) <= self.amount
 
 
 class _Unlock:

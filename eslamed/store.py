@@ -95,16 +95,21 @@ class Store:
         return [dict(zip(names, row, strict=True)) for row in rows]
 
     def insert_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> int:
-        """Columnar insert of dict rows; the column list is taken from the first row."""
+        """Insert dict rows; the column list is taken from the first row."""
         if not rows:
             return 0
         columns = list(rows[0])
-        data = [[row[c] for row in rows] for c in columns]
-        sql = f"INSERT INTO {self.database}.{table} ({', '.join(columns)}) VALUES"
+        return self.insert_columns(table, columns, [[row[c] for row in rows] for c in columns])
+
+    def insert_columns(self, table: str, names: Sequence[str], columns: list[list[Any]]) -> int:
+        """Columnar insert: one list of values per named column, all of the same length."""
+        if not columns or not columns[0]:
+            return 0
+        sql = f"INSERT INTO {self.database}.{table} ({', '.join(names)}) VALUES"
         settings = self.insert_settings()
         with self.connection() as client:
-            client.execute(sql, data, columnar=True, settings=settings)
-        return len(rows)
+            client.execute(sql, columns, columnar=True, settings=settings)
+        return len(columns[0])
 
     def ping(self) -> bool:
         try:

@@ -26,7 +26,7 @@ from pathlib import Path
 from eslamed.devtools.paths import REPO
 from eslamed.devtools.server_process import ServerProcess
 from loadtest import profile
-from loadtest.stack import Stack, server_cpu_ms, split_cpus, stop_server, wait_stored
+from loadtest.stack import Stack, prometheus_values, server_cpu_ms, split_cpus, stop_server, wait_stored
 
 LUA = Path(__file__).with_name("track.lua")
 RESULTS = REPO / "loadtest" / "results"
@@ -51,14 +51,33 @@ def run_wrk(
     raise RuntimeError(f"wrk failed ({out.returncode}): {out.stdout}\n{out.stderr}")
 
 
-def drive(server: ServerProcess, args: argparse.Namespace, client_cpus: str | None, run: str) -> dict:
+FLUSH_METRICS = ("eslamed_flush_seconds_count", "eslamed_events_flushed_total", "eslamed_spilled_total")
+
+
+def flush_counters(server: ServerProcess, storing: bool) -> dict[str, float]:
+    if not storing:
+        return {}
+    values = prometheus_values(server.url)
+    return {name: values.get(name, 0.0) for name in FLUSH_METRICS}
+
+
+def drive(
+    server: ServerProcess, args: argparse.Namespace, client_cpus: str | None, run: str, storing: bool = False
+) -> dict:
+    """One round of wrk against one server. For the storing servers, the round's inserts are
+    read from /metrics: rows per ClickHouse insert drives ClickHouse's share of the CPU."""
+    flushed = flush_counters(server, storing)
     before = server_cpu_ms(server)
     wrk = run_wrk(
         server.url, args.duration, args.connections, args.threads, args.batch_share, client_cpus, run
     )
     cpu = server_cpu_ms(server) - before
+    after = flush_counters(server, storing)
+    inserts, rows, spilled = (after[k] - flushed[k] for k in FLUSH_METRICS) if storing else (0, 0, 0)
     seconds = wrk["duration_us"] / 1e6
     return {
+        "rows_per_insert": rows / inserts if inserts else None,
+        "spilled": spilled if storing else None,
         "events_per_s": wrk["accepted"] / seconds,
         "requests_per_s": wrk["requests"] / seconds,
         "p50_ms": wrk["p50_us"] / 1000,
@@ -92,7 +111,7 @@ def median(rounds: list[dict], key: str) -> float | None:
     return statistics.median(values) if values else None
 
 
-KEYS = ("events_per_s", "requests_per_s", "p50_ms", "p99_ms", "cpu_ms_per_1000_events")
+KEYS = ("events_per_s", "requests_per_s", "p50_ms", "p99_ms", "cpu_ms_per_1000_events", "rows_per_insert")
 LABELS = {"pipeline": "pipeline", "baseline": "bare Flask", "compare": "--compare"}
 
 
@@ -112,6 +131,15 @@ def summarise(results: dict[str, list[dict]]) -> dict:
     return summary
 
 
+def round_line(round_no: int, name: str, r: dict) -> str:
+    inserts = f"  {r['rows_per_insert']:,.0f} rows/insert" if r["rows_per_insert"] else ""
+    return (
+        f"round {round_no + 1} {LABELS[name]:10} {r['events_per_s']:>8,.0f} events/s "
+        f"{r['requests_per_s']:>7,.0f} req/s  p50 {r['p50_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms  "
+        f"{r['cpu_ms_per_1000_events']:.0f} CPU-ms/1k{inserts}"
+    )
+
+
 def print_table(summary: dict, names: list[str], reconciled: dict, clickhouse_ms: float | None) -> None:
     rows = [
         ("events/s", "events_per_s", "{:,.0f}"),
@@ -119,12 +147,15 @@ def print_table(summary: dict, names: list[str], reconciled: dict, clickhouse_ms
         ("p50 latency ms", "p50_ms", "{:.1f}"),
         ("p99 latency ms", "p99_ms", "{:.1f}"),
         ("server CPU-ms / 1,000 events", "cpu_ms_per_1000_events", "{:.0f}"),
+        ("rows per ClickHouse insert", "rows_per_insert", "{:,.0f}"),
     ]
     print(f"\n{'median of rounds':32}" + "".join(f" {LABELS[n]:>12}" for n in names))
     for label, key, fmt in rows:
-        print(f"{label:32}" + "".join(f" {fmt.format(summary[n][key]):>12}" for n in names))
+        cells = (summary[n][key] for n in names)
+        print(f"{label:32}" + "".join(f" {'-' if v is None else fmt.format(v):>12}" for v in cells))
     if clickhouse_ms is not None:
-        print(f"{'ClickHouse CPU-ms / 1,000 events':32} {clickhouse_ms:>12.0f}")
+        label = "ClickHouse CPU-ms / 1,000 events"
+        print(f"{label:32} {clickhouse_ms:>12.0f}   (its inserts and the merges after them)")
     for other in names[1:]:
         ratio = summary[f"ratio_vs_{other}"]
         rounds = ", ".join(f"{r:.2f}" for r in ratio["rounds"])
@@ -188,21 +219,21 @@ def main(argv: list[str] | None = None) -> int:
         for round_no in range(args.rounds):
             shift = round_no % len(names)
             for index, name in enumerate(names[shift:] + names[:shift]):
+                stack.settle()
                 ch_before = stack.clickhouse_cpu_ms()
-                result = drive(servers[name], args, client_cpus, f"{run_id}{round_no:01x}{index}")
+                result = drive(
+                    servers[name], args, client_cpus, f"{run_id}{round_no:01x}{index}", name in storing
+                )
                 if name in storing:
                     acknowledged += result["events"]
                     sent += result["sent"]
                     _, _, result["flush_wait_s"] = wait_stored(stack.store, acknowledged, 60)
                 if name == "pipeline":
+                    # the round's inserts and the merges they caused, finished or not by the round's end
+                    result["settle_s"] = stack.settle()
                     clickhouse_ms.append((stack.clickhouse_cpu_ms() - ch_before) * 1000 / result["events"])
                 results[name].append(result)
-                print(
-                    f"round {round_no + 1} {LABELS[name]:10} {result['events_per_s']:>8,.0f} events/s "
-                    f"{result['requests_per_s']:>7,.0f} req/s  p50 {result['p50_ms']:.1f} ms  "
-                    f"p99 {result['p99_ms']:.1f} ms  {result['cpu_ms_per_1000_events']:.0f} CPU-ms/1k",
-                    flush=True,
-                )
+                print(round_line(round_no, name, result), flush=True)
 
         count, unique, _ = wait_stored(stack.store, acknowledged, 60)
         reconciled = reconcile(acknowledged, sent, count, unique)

@@ -110,6 +110,18 @@ class Stack:
         process = self.clickhouse.process
         return cpu_ms(process.pid) if process else 0.0
 
+    def settle(self, timeout_s: float = 120.0, quiet_ms_per_s: float = 50.0) -> float:
+        """Wait until ClickHouse has finished its merges and is idle; seconds waited. Between
+        rounds, so that merging one server's events never steals CPU from the next round."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout_s:
+            before = self.clickhouse_cpu_ms()
+            time.sleep(0.5)
+            quiet = (self.clickhouse_cpu_ms() - before) * 2 < quiet_ms_per_s
+            if quiet and not self.store.query("SELECT count() FROM system.merges")[0][0]:
+                break
+        return time.monotonic() - started
+
     def close(self) -> None:
         self.store.close()
         self.clickhouse.stop()

@@ -58,13 +58,11 @@ def test_batch_in_flight_when_its_owner_died_is_checked_by_id_before_resending(t
     ctx = make_context("81.2.69.142", BROWSER_UA, None, frozenset())
     events = [run(e, ctx) for e in validate_track_body(dumps({"events": [new_event() for _ in range(40)]}))]
     dead = claim(layout)
-    for event in events[:30]:
-        dead.append(encode(event))
+    dead.append([encode(event) for event in events[:30]])
     batch = dead.slot.peek(100)
     dead.slot.mark_inflight(batch)
     assert sink(batch.payloads, False) == 30
-    for event in events[30:]:
-        dead.append(encode(event))
+    dead.append([encode(event) for event in events[30:]])
     dead.close()
 
     heir = claim(layout)

@@ -8,7 +8,6 @@ otherwise anyone could claim any city.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
 from functools import lru_cache
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -24,14 +23,16 @@ def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-def _trusted(addr: ipaddress.IPv4Address | ipaddress.IPv6Address, proxies: Sequence[Network]) -> bool:
+def _trusted(addr: ipaddress.IPv4Address | ipaddress.IPv6Address, proxies: tuple[Network, ...]) -> bool:
     return any(addr in net for net in proxies)
 
 
+@lru_cache(maxsize=16384)
 def client_ip(
-    peer: str, cf_connecting_ip: str | None, forwarded_for: str | None, proxies: Sequence[Network]
+    peer: str, cf_connecting_ip: str | None, forwarded_for: str | None, proxies: tuple[Network, ...]
 ) -> str:
-    """Walk X-Forwarded-For from the right, skipping trusted hops; the first untrusted hop is the client."""
+    """Walk X-Forwarded-For from the right, skipping trusted hops; the first untrusted hop is the client.
+    Cached: a visitor's beacons come from the same address through the same proxy."""
     peer_addr = _parse(peer)
     if peer_addr is None:
         return ""

@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from eslamed.ingest.geo import NOWHERE, GeoLookup
+from eslamed.ingest.geo import NOWHERE, GeoLookup, Place
 from eslamed.ingest.source import classify_source, referrer_host
-from eslamed.ingest.useragent import classify
+from eslamed.ingest.useragent import Agent, classify
 
 MAX_FUTURE_SKEW_S = 60
 MAX_PAST_AGE_S = 72 * 3600
@@ -29,12 +29,15 @@ class Drop:
     reason: str
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
+    """What the events of one request share; the user agent and the place are looked up once
+    per request, not once per event. A tuple: built on every request, and cheap to build."""
+
     client_ip: str
     user_agent: str
     received_at: float
-    geo: GeoLookup | None
+    agent: Agent
+    place: Place
     own_hosts: frozenset[str] = frozenset()
 
 
@@ -42,7 +45,7 @@ Step = Callable[[Event, Context], "Event | Drop"]
 
 
 def drop_bots(event: Event, ctx: Context) -> Event | Drop:
-    agent = classify(ctx.user_agent)
+    agent = ctx.agent
     if agent.is_bot:
         return Drop("bot")
     event["device"], event["browser"], event["os"] = agent.device, agent.browser, agent.os
@@ -62,7 +65,7 @@ def clamp_timestamp(event: Event, ctx: Context) -> Event | Drop:
 
 
 def geolocate(event: Event, ctx: Context) -> Event | Drop:
-    place = ctx.geo.lookup(ctx.client_ip) if ctx.geo is not None else NOWHERE
+    place = ctx.place
     event["country"], event["subdivision"], event["city"] = place.country, place.subdivision, place.city
     return event
 
@@ -110,5 +113,10 @@ def make_context(
     client_ip: str, user_agent: str, geo: GeoLookup | None, own_hosts: frozenset[str]
 ) -> Context:
     return Context(
-        client_ip=client_ip, user_agent=user_agent, received_at=time.time(), geo=geo, own_hosts=own_hosts
+        client_ip=client_ip,
+        user_agent=user_agent,
+        received_at=time.time(),
+        agent=classify(user_agent),
+        place=geo.lookup(client_ip) if geo is not None else NOWHERE,
+        own_hosts=own_hosts,
     )

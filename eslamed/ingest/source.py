@@ -36,6 +36,7 @@ def referrer_host(ref: str) -> str:
     return host.removeprefix("www.")
 
 
+@lru_cache(maxsize=4096)
 def classify_source(
     has_click_id: bool, utm_medium: str, utm_source: str, ref_host: str, own_hosts: frozenset[str]
 ) -> str:

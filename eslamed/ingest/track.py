@@ -7,7 +7,7 @@ Status codes tell tracking.js what to do: 4xx never retried, 503 retried after R
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -18,6 +18,7 @@ from eslamed.ingest import pipeline
 from eslamed.ingest.client_ip import client_ip
 from eslamed.ingest.event_sink import encode
 from eslamed.ingest.validate import MAX_BODY_BYTES, ValidationError, validate_track_body
+from eslamed.ratelimit import FixedWindow
 from eslamed.runtime import Runtime
 
 StartResponse = Callable[..., Any]
@@ -51,7 +52,9 @@ def request_ip(environ: dict[str, Any], runtime: Runtime) -> str:
 class TrackEndpoint:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.limit = parse_limit(runtime.settings.track_rate_limit)
+        self.limit = FixedWindow(
+            runtime.limiter.storage, parse_limit(runtime.settings.track_rate_limit), "track"
+        )
 
     def _reject(
         self, start_response: StartResponse, status: str, reason: str, body: dict[str, Any], headers: list
@@ -59,9 +62,13 @@ class TrackEndpoint:
         metrics.REQUESTS_REJECTED.labels("track", reason).inc()
         return _reply(start_response, status, body, headers)
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: StartResponse, extra: Sequence[tuple[str, str]] = ()
+    ) -> Iterable[bytes]:
+        """`extra`: the security headers every response gets, handed over by the dispatcher."""
         settings = self.runtime.settings
         cors = cors_headers(environ.get("HTTP_ORIGIN", ""), settings.site_origins)
+        headers = [*cors, *extra]
         method = environ["REQUEST_METHOD"]
         if method == "OPTIONS":
             allow = [
@@ -69,7 +76,7 @@ class TrackEndpoint:
                 ("Access-Control-Allow-Headers", "Content-Type"),
                 ("Access-Control-Max-Age", "86400"),
             ]
-            start_response("204 No Content", cors + allow if cors else [])
+            start_response("204 No Content", headers + allow if cors else headers)
             return [b""]
         if method != "POST":
             return self._reject(
@@ -83,7 +90,7 @@ class TrackEndpoint:
                 "415 Unsupported Media Type",
                 "content_type",
                 {"error": "send application/json or text/plain", "field": ""},
-                cors,
+                headers,
             )
         if environ.get("HTTP_CONTENT_ENCODING", "identity").lower() != "identity":
             # Never inflate client bodies: a 16 KB gzip can hold gigabytes.
@@ -92,7 +99,7 @@ class TrackEndpoint:
                 "415 Unsupported Media Type",
                 "content_encoding",
                 {"error": "compressed bodies are not accepted", "field": ""},
-                cors,
+                headers,
             )
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -104,17 +111,17 @@ class TrackEndpoint:
                 "413 Payload Too Large",
                 "too_large",
                 {"error": f"body larger than {MAX_BODY_BYTES} bytes", "field": ""},
-                [*cors, ("Connection", "close")],
+                [*headers, ("Connection", "close")],
             )
 
         ip = request_ip(environ, self.runtime)
-        if not self.runtime.limiter.hit(self.limit, "track", ip):
+        if not self.limit.hit(ip):
             return self._reject(
                 start_response,
                 "429 Too Many Requests",
                 "rate_limited",
                 {"error": "too many requests", "field": ""},
-                [*cors, ("Retry-After", "60")],
+                [*headers, ("Retry-After", "60")],
             )
 
         body = environ["wsgi.input"].read(min(length, MAX_BODY_BYTES + 1) if length else MAX_BODY_BYTES + 1)
@@ -122,9 +129,9 @@ class TrackEndpoint:
             events = validate_track_body(body)
         except ValidationError as exc:
             status = "413 Payload Too Large" if "larger than" in exc.message else "400 Bad Request"
-            return self._reject(start_response, status, "invalid", exc.as_json(), cors)
+            return self._reject(start_response, status, "invalid", exc.as_json(), headers)
 
-        return self._buffer(events, environ, ip, start_response, cors)
+        return self._buffer(events, environ, ip, start_response, headers)
 
     def _buffer(
         self,
@@ -132,7 +139,7 @@ class TrackEndpoint:
         environ: dict[str, Any],
         ip: str,
         start_response: StartResponse,
-        cors: list,
+        headers: list,
     ) -> Iterable[bytes]:
         runtime = self.runtime
         buffer, flusher = runtime.buffer, runtime.flusher
@@ -142,28 +149,31 @@ class TrackEndpoint:
                 "503 Service Unavailable",
                 "not_ready",
                 {"error": "starting"},
-                [*cors, ("Retry-After", "2")],
+                [*headers, ("Retry-After", "2")],
             )
         ctx = pipeline.make_context(ip, environ.get("HTTP_USER_AGENT", ""), runtime.geo, runtime.own_hosts)
-        accepted = dropped = 0
+        records = []
         for event in events:
             result = pipeline.run(event, ctx)
             if isinstance(result, pipeline.Drop):
                 metrics.EVENTS_DROPPED.labels(result.reason).inc()
-                dropped += 1
-                continue
-            where = buffer.append(encode(result))
+            else:
+                records.append(encode(result))
+        if records:
+            where = buffer.append(records)
             if where is None:
                 return self._reject(
                     start_response,
                     "503 Service Unavailable",
                     "buffer_full",
-                    {"error": "server busy, retry later", "accepted": accepted},
-                    [*cors, ("Retry-After", "5")],
+                    {"error": "server busy, retry later; none of these events was kept"},
+                    [*headers, ("Retry-After", "5")],
                 )
             if where == "spill":
-                metrics.SPILLED.inc()
-            flusher.notify_appended()
-            accepted += 1
-        metrics.EVENTS_ACCEPTED.inc(accepted)
-        return _reply(start_response, "202 Accepted", {"accepted": accepted, "dropped": dropped}, cors)
+                metrics.SPILLED.inc(len(records))
+            flusher.notify_appended(len(records))
+            metrics.EVENTS_ACCEPTED.inc(len(records))
+        accepted = len(records)
+        return _reply(
+            start_response, "202 Accepted", {"accepted": accepted, "dropped": len(events) - accepted}, headers
+        )

@@ -7,7 +7,7 @@ it replaces.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,11 +38,11 @@ class WorkerBuffer:
         self.slot = slot
         self.spill = spill
 
-    def append(self, payload: bytes) -> str | None:
-        """Where the record went ("ring" or "spill"), or None when neither can take it."""
-        if not self.spill.active and self.slot.append(payload):
+    def append(self, payloads: Sequence[bytes]) -> str | None:
+        """Where the records went, together ("ring" or "spill"), or None when neither can take them."""
+        if not self.spill.active and self.slot.append(payloads):
             return "ring"
-        if self.spill.append(payload):
+        if self.spill.append(payloads):
             return "spill"
         return None
 

@@ -20,6 +20,7 @@ import mmap
 import os
 import struct
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,12 @@ RECORD = struct.Struct("<II")
 _WRITE_AT = 24
 _READ_AT = 32
 _INFLIGHT_AT = 40
+PEEK_CHUNK = 1 << 20
+
+
+def frame(payloads: Sequence[bytes]) -> bytes:
+    """Records as stored, in the ring and in spill segments: length, checksum, payload."""
+    return b"".join([RECORD.pack(len(p), zlib.crc32(p)) + p for p in payloads])
 
 
 class RingCorrupt(Exception):
@@ -130,30 +137,40 @@ class RingSlot:
             data += self._mm[HEADER_SIZE : HEADER_SIZE + length - first]
         return data
 
-    def append(self, payload: bytes) -> bool:
-        """Store one record; False when it does not fit (the caller spills)."""
-        need = RECORD.size + len(payload)
+    def append(self, payloads: Sequence[bytes]) -> bool:
+        """Store the records of one request, all or none; False when they do not fit (the caller
+        spills). One copy and one move of the write offset for the lot."""
+        data = frame(payloads)
         write = self.write_offset
-        if write + need - self.read_offset > self.capacity:
+        if write + len(data) - self.read_offset > self.capacity:
             return False
-        self._put(write, RECORD.pack(len(payload), zlib.crc32(payload)) + payload)
-        self._set_u64(_WRITE_AT, write + need)
+        self._put(write, data)
+        self._set_u64(_WRITE_AT, write + len(data))
         return True
 
     def peek(self, max_records: int) -> Batch:
-        """Read up to max_records committed-but-unsent records without consuming them."""
+        """Read up to max_records committed-but-unsent records without consuming them. The ring
+        is copied out in chunks of PEEK_CHUNK bytes rather than two slices per record."""
         start = offset = self.read_offset
         end = self.write_offset
         payloads = []
+        data, base = b"", offset  # data holds the ring's bytes from logical offset `base` on
         while offset < end and len(payloads) < max_records:
-            length, crc = RECORD.unpack(self._get(offset, RECORD.size))
-            if offset + RECORD.size + length > end:
+            if offset + RECORD.size > end:
+                raise RingCorrupt(f"{self.path}: torn record header at {offset}")
+            if offset + RECORD.size > base + len(data):
+                data, base = self._get(offset, min(end - offset, PEEK_CHUNK)), offset
+            length, crc = RECORD.unpack_from(data, offset - base)
+            stop = offset + RECORD.size + length
+            if stop > end:
                 raise RingCorrupt(f"{self.path}: record at {offset} runs past the write offset")
-            payload = self._get(offset + RECORD.size, length)
+            if stop > base + len(data):
+                data, base = self._get(offset, max(min(end - offset, PEEK_CHUNK), stop - offset)), offset
+            payload = data[offset - base + RECORD.size : stop - base]
             if zlib.crc32(payload) != crc:
                 raise RingCorrupt(f"{self.path}: checksum mismatch at {offset}")
             payloads.append(payload)
-            offset += RECORD.size + length
+            offset = stop
         return Batch(start, offset, payloads)
 
     def mark_inflight(self, batch: Batch) -> None:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 
-from eslamed.ring.slot import RECORD, Batch, RingCorrupt
+from eslamed.ring.slot import RECORD, Batch, RingCorrupt, frame
 
 POS = struct.Struct("<QQ")
 
@@ -49,11 +50,12 @@ class Spill:
             self._pending = sum(seg.stat().st_size - self._read_pos(seg)[0] for seg in self.segments())
         return self._pending
 
-    def append(self, payload: bytes) -> bool:
-        """False when the spill is at its size limit: the caller answers 503, the client retries."""
-        if self.pending_bytes() + len(payload) > self.max_bytes:
+    def append(self, payloads: Sequence[bytes]) -> bool:
+        """All of one request's records or none. False when the spill is at its size limit:
+        the caller answers 503, the client retries."""
+        record = frame(payloads)
+        if self.pending_bytes() + len(record) > self.max_bytes:
             return False
-        record = RECORD.pack(len(payload), zlib.crc32(payload)) + payload
         try:
             if self._write_fd is None or self._write_path is None or not self._write_path.exists():
                 self._open_new_segment()
