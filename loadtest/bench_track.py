@@ -4,8 +4,15 @@ Starts a ClickHouse and two servers under the production gunicorn settings (2 ge
 pinned with taskset): the real one and loadtest/baseline_app.py. wrk drives both with the same
 realistic bodies (loadtest/track.lua) in alternating rounds; medians are reported. Sent and
 acknowledged events are reconciled against ClickHouse (count() and uniqExact(event_id)).
+Before every round ClickHouse is left to finish its merges, so no round pays for another's.
 
-    PYTHONPATH=$PWD .venv/bin/python -m loadtest.bench_track              # ~1 minute
+ClickHouse keeps its data in /dev/shm by default, as the rings do: every insert is a new part
+of ~70 files, and on a disk where millions of files were created and deleted (this development
+box, after many test runs) ext4's inode allocation was 45% of ClickHouse's CPU in a perf
+profile, which measures the disk's history rather than this code. `--clickhouse-on-disk` keeps
+the data on disk instead; the README quotes both.
+
+    PYTHONPATH=$PWD .venv/bin/python -m loadtest.bench_track              # ~3 minutes
     PYTHONPATH=$PWD .venv/bin/python -m loadtest.bench_track --rounds 5 --duration 60
 """
 
@@ -26,7 +33,15 @@ from pathlib import Path
 from eslamed.devtools.paths import REPO
 from eslamed.devtools.server_process import ServerProcess
 from loadtest import profile
-from loadtest.stack import Stack, prometheus_values, server_cpu_ms, split_cpus, stop_server, wait_stored
+from loadtest.stack import (
+    Stack,
+    prometheus_values,
+    server_cpu_ms,
+    split_cpus,
+    spool_dir,
+    stop_server,
+    wait_stored,
+)
 
 LUA = Path(__file__).with_name("track.lua")
 RESULTS = REPO / "loadtest" / "results"
@@ -175,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rounds", type=int, default=3, help="rounds; the order of servers rotates")
-    parser.add_argument("--duration", type=int, default=8, help="seconds of load per server per round")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds; the order of servers rotates")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per server per round")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (every server)")
@@ -186,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         "--compare", type=Path, help="another checkout (e.g. before a change) as a 3rd server"
     )
     parser.add_argument("--profile", action="store_true", help="one extra pipeline round under py-spy")
+    parser.add_argument(
+        "--clickhouse-on-disk",
+        action="store_true",
+        help="keep ClickHouse's data in the work dir on disk instead of in /dev/shm (see the module doc)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_track.json")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
@@ -195,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     server_cpus, client_cpus = split_cpus(args.server_cpus)
     print(f"server CPUs: {server_cpus or 'all'}   wrk CPUs: {client_cpus or 'shared with the server'}")
     workdir = Path(tempfile.mkdtemp(prefix="eslamed-bench-"))
-    stack = Stack.start_clickhouse(workdir, server_cpus)
+    clickhouse_root = None if args.clickhouse_on_disk else spool_dir("clickhouse")
+    print(f"ClickHouse data: {clickhouse_root or 'on disk, in ' + str(workdir)}")
+    stack = Stack.start_clickhouse(workdir, server_cpus, clickhouse_root)
     servers: dict[str, ServerProcess] = {}
     try:
         servers["pipeline"] = stack.server("pipeline", workers=args.workers, **BENCH_ENV)
@@ -268,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
             stop_server(server)
         stack.close()
         shutil.rmtree(workdir, ignore_errors=True)
+        if clickhouse_root:
+            shutil.rmtree(clickhouse_root, ignore_errors=True)
 
 
 if __name__ == "__main__":

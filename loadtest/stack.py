@@ -73,9 +73,10 @@ class Stack:
     server_cpus: str | None
 
     @classmethod
-    def start_clickhouse(cls, workdir: Path, server_cpus: str | None) -> Stack:
+    def start_clickhouse(cls, workdir: Path, server_cpus: str | None, root: Path | None = None) -> Stack:
+        """`root`: where ClickHouse keeps its data (default: inside workdir, on disk)."""
         clickhouse = LocalClickHouse(
-            workdir / "clickhouse",
+            root or workdir / "clickhouse",
             max_memory=CLICKHOUSE_QUERY_MEMORY,
             # caps the whole server on releases that know the key; 18.16 ignores it
             extra_config=f"<max_server_memory_usage>{CLICKHOUSE_SERVER_MEMORY}</max_server_memory_usage>",

@@ -7,6 +7,7 @@ import gevent
 import pytest
 
 from eslamed.ring import slot as slot_module
+from eslamed.ring import spill as spill_module
 from eslamed.ring.buffer import BufferLayout, claim, orphans
 from eslamed.ring.flusher import Flusher, drain
 from eslamed.ring.slot import RingCorrupt, RingSlot
@@ -106,6 +107,18 @@ def test_overflow_spills_to_disk_and_drains_in_order(tmp_path: Path) -> None:
     assert buffer.append([b"back to ring"]) == "ring"
 
 
+def test_spill_reads_segments_in_chunks_smaller_than_a_record(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(spill_module, "PEEK_CHUNK", 16)
+    buffer = claim(layout(tmp_path, capacity=64))
+    records = [bytes([65 + i % 26]) * (5 + (11 * i) % 60) for i in range(30)]
+    for i in range(0, 30, 3):
+        assert buffer.append(records[i : i + 3]) in ("ring", "spill")
+    sink = Collector()
+    assert drain(buffer, sink, batch_size=4) == 30
+    assert sink.received == records
+    assert not buffer.pending()
+
+
 def test_a_request_s_records_go_in_together_or_not_at_all(tmp_path: Path) -> None:
     buffer = claim(layout(tmp_path, capacity=100, max_spill=150))
     assert buffer.append([b"a" * 30, b"b" * 30]) == "ring"
@@ -126,27 +139,51 @@ def test_a_drain_for_full_batches_leaves_the_tail_for_the_timed_flush(tmp_path: 
     assert sink.received == [f"r{i:02d}".encode() for i in range(25)]
 
 
+class TimedCollector:
+    def __init__(self) -> None:
+        self.sent: list[tuple[float, int]] = []
+
+    def __call__(self, payloads: list[bytes], check_existing: bool) -> int:
+        self.sent.append((time.monotonic(), len(payloads)))
+        return len(payloads)
+
+    def wait_for(self, total: int) -> list[int]:
+        deadline = time.monotonic() + 5
+        while sum(n for _, n in self.sent) < total and time.monotonic() < deadline:
+            gevent.sleep(0.02)
+        return [n for _, n in self.sent]
+
+
 def test_flusher_sends_full_batches_at_once_and_the_tail_when_the_interval_is_up(tmp_path: Path) -> None:
     lay = layout(tmp_path, capacity=1 << 16)
     buffer = claim(lay)
-    sent: list[tuple[float, int]] = []
-
-    def sink(payloads: list[bytes], check_existing: bool) -> int:
-        sent.append((time.monotonic(), len(payloads)))
-        return len(payloads)
-
+    sink = TimedCollector()
+    sent = sink.sent
     flusher = Flusher(buffer, lay, sink, interval_s=1.0, batch_size=10)
     flusher.start()
     gevent.sleep(0.05)
     appended = time.monotonic()
     buffer.append([f"r{i:02d}".encode() for i in range(25)])
     flusher.notify_appended(25)
-    deadline = appended + 5
-    while sum(n for _, n in sent) < 25 and time.monotonic() < deadline:
-        gevent.sleep(0.02)
-    assert [n for _, n in sent] == [10, 10, 5]
+    assert sink.wait_for(25) == [10, 10, 5]
     assert sent[1][0] - appended < 0.5, "full batches go as soon as the size trigger fires"
     assert sent[2][0] - appended > 0.5, "the tail waits for the interval"
+    assert flusher.stop(deadline_s=1)
+    buffer.close()
+
+
+def test_under_steady_load_every_insert_is_a_full_batch(tmp_path: Path) -> None:
+    lay = layout(tmp_path, capacity=1 << 16)
+    buffer = claim(lay)
+    sink = TimedCollector()
+    flusher = Flusher(buffer, lay, sink, interval_s=1.0, batch_size=10)
+    flusher.start()
+    gevent.sleep(0.05)
+    for step in range(15):
+        buffer.append([f"s{step:02d}-{i}".encode() for i in range(7)])
+        flusher.notify_appended(7)
+        gevent.sleep(0.1)
+    assert sink.wait_for(105) == [10] * 10 + [5], "the tail rides along with the next full batch"
     assert flusher.stop(deadline_s=1)
     buffer.close()
 

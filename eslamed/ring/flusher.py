@@ -105,17 +105,21 @@ class Flusher:
             self._wake.set()
 
     def _run(self) -> None:
-        """Woken by a full batch, only full batches go; when the interval is up everything goes.
-        Under load this keeps each insert at batch_size rows instead of a full batch followed by
-        the few records that arrived meanwhile: every insert is a new part for ClickHouse to write
-        and merge, at a fixed cost of several milliseconds of its CPU."""
+        """Woken by a full batch, only full batches go; everything goes before any record has
+        waited the interval. Under load every insert is then a full batch: each insert is a new
+        part for ClickHouse to write and merge, at a fixed cost of milliseconds of its CPU.
+
+        The records left after a full-batches drain all arrived after the drain before it began
+        (a wake needs a batch's worth of new records, and the oldest go first), so they are due
+        one interval after that."""
         backoff = self.interval_s
-        next_sweep = due = 0.0
+        next_sweep = due = previous = 0.0
         while not self._stopping:
             self._wake.wait(timeout=max(0.0, due - time.monotonic()))
             self._wake.clear()
             self._appended = 0
-            everything = time.monotonic() >= due
+            started = time.monotonic()
+            everything = started >= due
             try:
                 drain(
                     self.buffer, self.sink, self.batch_size, min_records=1 if everything else self.batch_size
@@ -136,8 +140,8 @@ class Flusher:
             else:
                 self._set_health(True)
                 backoff = self.interval_s
-                if everything:
-                    due = time.monotonic() + self.interval_s
+                due = (started if everything else previous) + self.interval_s
+            previous = started
             self.report()
 
     def _set_health(self, ok: bool) -> None:

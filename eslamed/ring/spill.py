@@ -18,6 +18,7 @@ from pathlib import Path
 from eslamed.ring.slot import RECORD, Batch, RingCorrupt, frame
 
 POS = struct.Struct("<QQ")
+PEEK_CHUNK = 1 << 20
 
 
 class Spill:
@@ -28,6 +29,7 @@ class Spill:
         directory.mkdir(parents=True, exist_ok=True)
         self._write_fd: int | None = None
         self._write_path: Path | None = None
+        self._write_size = 0  # bytes in the open segment; only this process writes it (slot flock)
         self._active: bool | None = None
         self._pending: int | None = None
 
@@ -57,18 +59,19 @@ class Spill:
         if self.pending_bytes() + len(record) > self.max_bytes:
             return False
         try:
-            if self._write_fd is None or self._write_path is None or not self._write_path.exists():
+            if self._write_fd is None:
                 self._open_new_segment()
             assert self._write_fd is not None
-            size = os.fstat(self._write_fd).st_size
+            size = self._write_size
             if os.write(self._write_fd, record) != len(record):
                 os.ftruncate(self._write_fd, size)
                 return False
         except OSError:
             # Disk full (ENOSPC): a failed write wrote nothing; refuse so the client retries later.
             return False
+        self._write_size = size + len(record)
         self._pending = self.pending_bytes() + len(record)
-        if size + len(record) >= self.segment_bytes:
+        if self._write_size >= self.segment_bytes:
             self._close_writer()
         return True
 
@@ -80,6 +83,7 @@ class Spill:
         self._pos_path(path).write_bytes(POS.pack(0, 0))
         self._write_path = path
         self._write_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._write_size = 0
 
     def _close_writer(self) -> None:
         if self._write_fd is not None:
@@ -115,21 +119,27 @@ class Spill:
         """Oldest unsent records, and whether a previous attempt may already have stored them."""
         for segment in self.segments():
             committed, inflight_end = self._read_pos(segment)
+            payloads, position = [], committed
             with segment.open("rb") as fh:
                 fh.seek(committed)
-                data = fh.read(self.segment_bytes * 2)
-            payloads, offset = [], 0
-            while offset + RECORD.size <= len(data) and len(payloads) < max_records:
-                length, crc = RECORD.unpack_from(data, offset)
-                payload = data[offset + RECORD.size : offset + RECORD.size + length]
-                if len(payload) < length:
-                    break
-                if zlib.crc32(payload) != crc:
-                    raise RingCorrupt(f"{segment}: checksum mismatch at {committed + offset}")
-                payloads.append(payload)
-                offset += RECORD.size + length
+                data, base = fh.read(PEEK_CHUNK), committed  # the segment's bytes from `base` on
+                while len(payloads) < max_records:
+                    at = position - base
+                    length, crc = RECORD.unpack_from(data, at) if at + RECORD.size <= len(data) else (0, 0)
+                    stop = at + RECORD.size + length
+                    if stop > len(data):
+                        more = fh.read(max(PEEK_CHUNK, stop - len(data)))
+                        if not more:
+                            break  # a record still being written, or torn by a crash
+                        data, base = data[at:] + more, position
+                        continue
+                    payload = data[at + RECORD.size : stop]
+                    if zlib.crc32(payload) != crc:
+                        raise RingCorrupt(f"{segment}: checksum mismatch at {position}")
+                    payloads.append(payload)
+                    position += RECORD.size + length
             if payloads:
-                batch = Batch(committed, committed + offset, payloads)
+                batch = Batch(committed, position, payloads)
                 return segment, batch, inflight_end > committed
             if segment != self._write_path:
                 self._remove(segment)
