@@ -5,6 +5,7 @@ import json
 import uuid
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,6 +79,16 @@ def test_fast_path_takes_the_common_tracking_js_bodies() -> None:
     assert _fast_events(orjson.dumps(one)) == reference_events(orjson.dumps(one))
     batch = orjson.dumps({"events": [one, {**one, "type": "click", "title": "Oksijen Tüpü"}]})
     assert _fast_events(batch) == reference_events(batch)
+    page_called_events = orjson.dumps({**one, "url": "events", "title": "events"})
+    assert _fast_events(page_called_events) == reference_events(page_called_events)
+
+
+def test_a_bad_batch_is_never_taken_for_a_single_event() -> None:
+    body = orjson.dumps({"type": "pageview", "events": [{"type": "nope"}]})
+    assert _fast_events(body) is None
+    with pytest.raises(ValidationError) as caught:
+        reference_events(body)
+    assert caught.value.field == "events[0].type"
 
 
 def test_odd_but_valid_bodies_are_left_to_the_reference() -> None:

@@ -33,8 +33,6 @@ class Context(NamedTuple):
     """What the events of one request share; the user agent and the place are looked up once
     per request, not once per event. A tuple: built on every request, and cheap to build."""
 
-    client_ip: str
-    user_agent: str
     received_at: float
     agent: Agent
     place: Place
@@ -113,8 +111,6 @@ def make_context(
     client_ip: str, user_agent: str, geo: GeoLookup | None, own_hosts: frozenset[str]
 ) -> Context:
     return Context(
-        client_ip=client_ip,
-        user_agent=user_agent,
         received_at=time.time(),
         agent=classify(user_agent),
         place=geo.lookup(client_ip) if geo is not None else NOWHERE,

@@ -175,6 +175,18 @@ _FastBatch = msgspec.defstruct(
 _DECODE_ONE = msgspec.json.Decoder(_FastEvent).decode
 _DECODE_BATCH = msgspec.json.Decoder(_FastBatch).decode
 _as_dict = msgspec.structs.asdict
+_NOT_A_BATCH = "Object missing required field `events`"
+
+
+def _decode(body: bytes) -> list[Any]:
+    """A batch when the top-level object has `events` (as the reference decides), else one event."""
+    if b'"events"' in body:
+        try:
+            return _DECODE_BATCH(body).events
+        except msgspec.ValidationError as exc:
+            if str(exc) != _NOT_A_BATCH:  # "events" was only a value, e.g. a page called events
+                raise
+    return [_DECODE_ONE(body)]
 
 
 def _fast_events(body: bytes) -> list[dict[str, Any]] | None:
@@ -185,7 +197,7 @@ def _fast_events(body: bytes) -> list[dict[str, Any]] | None:
         return None
     try:
         body.decode()
-        raw = _DECODE_BATCH(body).events if b'"events"' in body else [_DECODE_ONE(body)]
+        raw = _decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None
     events = []
