@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -23,9 +21,8 @@ from eslamed.backup.verify import table_checksums
 from eslamed.config import load_settings
 from eslamed.devtools.sample_data import insert_events, insert_leads_and_sales
 from eslamed.store import Store
-from tests.support.paths import REPO
 from tests.support.s3 import CREDENTIALS, CuttingProxy, moto_s3, raw_client
-from tests.support.server import base_env
+from tests.support.server import base_env, run_cli
 
 DAY = date(2026, 11, 20)
 BUCKET = "eslamed-backups"
@@ -223,14 +220,7 @@ def test_cli_backup_failure_exits_non_zero_logs_and_alerts_telegram(tmp_path: Pa
         PATH="/usr/bin:/bin",
     )
     try:
-        run = subprocess.run(
-            [sys.executable, "-m", "eslamed.cli", "backup"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        run = run_cli(env, "backup")
     finally:
         telegram.shutdown()
     assert run.returncode == 1
@@ -246,12 +236,12 @@ def test_cli_restore_prints_time_and_refuses_corrupt(store: Store, tmp_path: Pat
     run_backup(store, LocalDirTarget(target_dir), now=at(DAY), progress=quiet)
     wipe(store)
     env = {**base_env(clickhouse.url, store.database, tmp_path), "PATH": "/usr/bin:/bin"}
-    cmd = [sys.executable, "-m", "eslamed.cli", "restore", "latest", "--target", str(target_dir)]
-    ok = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    restore = ("restore", "latest", "--target", str(target_dir))
+    ok = run_cli(env, *restore, timeout_s=120)
     assert ok.returncode == 0, ok.stderr
     assert "rows in" in ok.stdout and " s\n" in ok.stdout
 
-    again = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    again = run_cli(env, *restore, timeout_s=120)
     assert again.returncode == 1
     assert "eslamed restore: refused:" in again.stderr and "is not empty" in again.stderr
 
@@ -262,13 +252,6 @@ def test_cli_refuses_a_second_backup_while_one_runs(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     with (tmp_path / "data" / "backup.lock").open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        run = subprocess.run(
-            [sys.executable, "-m", "eslamed.cli", "backup"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        run = run_cli(env, "backup")
     assert run.returncode == 1
     assert "eslamed backup FAILED: another backup is still running" in run.stderr

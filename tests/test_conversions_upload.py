@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, timedelta
@@ -33,7 +32,7 @@ from tests.support.conversions import (
 )
 from tests.support.google_peers import DataManagerPeer, GoogleAdsPeer, TokenServer, make_tls
 from tests.support.paths import REPO
-from tests.support.server import base_env
+from tests.support.server import base_env, run_cli
 
 PHONE_SHA256 = hashlib.sha256(PHONE.encode()).hexdigest()
 UPLOAD_METHOD = {"datamanager": "IngestEvents", "googleads": "UploadClickConversions"}
@@ -237,14 +236,7 @@ def test_phone_only_lead_is_sent_for_enhanced_conversions(store, settings, peer,
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_ADS_", "DATAMANAGER_"))}
     clean.update(env, PYTHONPATH=str(REPO))
-    return subprocess.run(
-        [sys.executable, "-m", "eslamed.cli", *args],
-        cwd=REPO,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(clean, *args)
 
 
 @pytest.mark.parametrize("backend_name", ["datamanager"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from eslamed.devtools.server_process import ServerProcess
-from tests.support.paths import GEOIP_CITY
+from tests.support.paths import GEOIP_CITY, REPO
 
 __all__ = ["ServerProcess", "base_env"]
 
@@ -23,3 +25,15 @@ def base_env(clickhouse_url: str, database: str, workdir: Path) -> dict[str, str
         "TRACK_RATE_LIMIT": "100000/minute",
         "CLICKHOUSE_TIMEOUT_S": "1",
     }
+
+
+def run_cli(env: dict[str, str], *args: str, timeout_s: float = 60) -> subprocess.CompletedProcess[str]:
+    """`eslamed <args>` in a child process with exactly this environment, as cron would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "eslamed.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
