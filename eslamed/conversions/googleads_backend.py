@@ -55,9 +55,6 @@ DENIED = consent_status.ConsentStatusEnum.ConsentStatus.DENIED
 PHONE_RECHECK_S = 24 * 3600
 """How long an account that refused hashed phones gets the click id alone before phones are tried again."""
 
-_phone_refused_at: dict[str, float] = {}
-"""customer id -> when Google last refused hashed phones for it (monotonic seconds)."""
-
 
 def ads_channel(config: AdsConfig, channel: grpc.Channel | None = None) -> grpc.Channel:
     """The channel google-ads itself would build: developer token and login customer id on every call,
@@ -116,10 +113,13 @@ class GoogleAdsBackend:
         channel = channel or secure_channel(config, config.google_ads_endpoint, self.credentials)
         transport = ConversionUploadServiceGrpcTransport(channel=ads_channel(config, channel))
         self.client = ConversionUploadServiceClient(transport=transport)
+        self.phones_refused_at: float | None = None
+        """When Google last refused hashed phones for this account (monotonic seconds); the
+        background worker keeps one backend, so later uploads send the click id alone at once."""
 
     @property
     def phones_refused(self) -> bool:
-        refused_at = _phone_refused_at.get(self.config.customer_id)
+        refused_at = self.phones_refused_at
         return refused_at is not None and time.monotonic() - refused_at < PHONE_RECHECK_S
 
     def conversion(self, sale: Sale) -> cus.ClickConversion:
@@ -190,7 +190,7 @@ class GoogleAdsBackend:
             return outcomes
         code = error_code_name(by_index[refused[0]])
         alert(self.name, self.config.customer_id, code, "hashed phones refused; sending click ids alone")
-        _phone_refused_at[self.config.customer_id] = time.monotonic()
+        self.phones_refused_at = time.monotonic()
         again = [sales[i] for i in refused if sales[i].click_id[1]]
         if again:
             outcomes.update(self.upload([replace(s, phone_sha256="") for s in again], validate_only))
