@@ -262,16 +262,19 @@ def test_split_without_indices_stops_at_the_call_budget(store, settings, peer):
         assert rows[c]["next_attempt_at"] == now + timedelta(seconds=60)
 
 
+@pytest.mark.parametrize("fault", ["connection refused", "503"])
 def test_token_endpoint_unreachable_is_not_blamed_on_the_credentials(
-    clickhouse, store, tmp_path, env, peer, backend_name, token_server
+    clickhouse, store, tmp_path, env, peer, token_server, fault
 ):
     now = utcnow()
     conversion_id = seed_sale(store, seed_lead(store, now - timedelta(days=1)), now)
-    settings = settings_for(
-        clickhouse.url, store, tmp_path, **{**env, "GOOGLE_ADS_TOKEN_URI": unreachable_url()}
-    )
-
-    uploader(store, settings, clock=lambda: now).run_once()
+    token_uri = unreachable_url() if fault == "connection refused" else token_server.url
+    settings = settings_for(clickhouse.url, store, tmp_path, **{**env, "GOOGLE_ADS_TOKEN_URI": token_uri})
+    token_server.unavailable = fault == "503"
+    try:
+        uploader(store, settings, clock=lambda: now).run_once()
+    finally:
+        token_server.unavailable = False
 
     row = latest(store)[conversion_id]
     assert row["state"] == "RETRY"
@@ -279,6 +282,11 @@ def test_token_endpoint_unreachable_is_not_blamed_on_the_credentials(
     assert "credentials" not in row["reason"]
     assert row["next_attempt_at"] == now + timedelta(minutes=1)
     assert peer.calls == []
+
+    uploader(
+        store, settings_for(clickhouse.url, store, tmp_path, **env), clock=lambda: now + timedelta(minutes=1)
+    ).run_once()
+    assert latest(store)[conversion_id]["state"] == "UPLOADED"
 
 
 def test_refused_refresh_token_names_the_credentials_after_a_real_refresh_request(

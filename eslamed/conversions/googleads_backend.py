@@ -113,9 +113,9 @@ class GoogleAdsBackend:
         channel = channel or secure_channel(config, config.google_ads_endpoint, self.credentials)
         transport = ConversionUploadServiceGrpcTransport(channel=ads_channel(config, channel))
         self.client = ConversionUploadServiceClient(transport=transport)
+        # When Google last refused hashed phones for this account (monotonic seconds): the
+        # background worker keeps one backend, so its later uploads send the click id alone at once.
         self.phones_refused_at: float | None = None
-        """When Google last refused hashed phones for this account (monotonic seconds); the
-        background worker keeps one backend, so later uploads send the click id alone at once."""
 
     @property
     def phones_refused(self) -> bool:

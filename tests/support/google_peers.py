@@ -47,15 +47,15 @@ Reason = dm.ProcessingErrorReason
 DUPLICATE = Reason.PROCESSING_ERROR_REASON_DUPLICATE_TRANSACTION_ID
 
 
+_HELD_PORTS: list[socket.socket] = []
+
+
 def unreachable_url() -> str:
     """A loopback URL nothing listens on (the port stays bound, so nothing else takes it)."""
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))
-    unreachable_url.holders.append(holder)
+    _HELD_PORTS.append(holder)
     return f"http://127.0.0.1:{holder.getsockname()[1]}/token"
-
-
-unreachable_url.holders = []
 
 
 def make_tls(directory: Path) -> tuple[Path, bytes, bytes]:
@@ -90,23 +90,33 @@ def make_tls(directory: Path) -> tuple[Path, bytes, bytes]:
 
 
 class TokenServer:
-    """OAuth2 token endpoint: answers every refresh-token grant with ACCESS_TOKEN."""
+    """OAuth2 token endpoint: answers every refresh-token grant with ACCESS_TOKEN, with 400
+    invalid_grant while `revoked`, or with 503 while `unavailable` (Google's endpoint in trouble)."""
 
     def __init__(self) -> None:
         self.grants: list[dict[str, str]] = []
         self.revoked = False
+        self.unavailable = False
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 outer.grants.append(dict(parse_qsl(body)))
-                if outer.revoked:
-                    answer = {"error": "invalid_grant", "error_description": "Token has been revoked."}
+                if outer.unavailable:
+                    code, answer = 503, {"error": "internal_failure", "error_description": "Backend Error"}
+                elif outer.revoked:
+                    code, answer = (
+                        400,
+                        {"error": "invalid_grant", "error_description": "Token has been revoked."},
+                    )
                 else:
-                    answer = {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"}
+                    code, answer = (
+                        200,
+                        {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"},
+                    )
                 payload = json.dumps(answer)
-                self.send_response(400 if outer.revoked else 200)
+                self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
                 self.wfile.write(payload.encode())
