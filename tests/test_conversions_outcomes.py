@@ -242,8 +242,12 @@ def test_bad_event_named_by_index_costs_two_calls_not_a_split(store, settings, p
 def test_split_without_indices_stops_at_the_call_budget(store, settings, peer):
     now = utcnow()
     gclids = [f"Cj0KCQiA-unindexed-{i:04d}" for i in range(8)]
-    ids = [seed_sale(store, seed_lead(store, now - timedelta(days=1), gclid=g), now) for g in gclids]
-    peer.unindexed_gclids.add(gclids[5])
+    # sales are sent oldest first: the bad one (the oldest) is in the first half of every split
+    ids = [
+        seed_sale(store, seed_lead(store, now - timedelta(days=1), gclid=g), now - timedelta(minutes=8 - i))
+        for i, g in enumerate(gclids)
+    ]
+    peer.unindexed_gclids.add(gclids[0])
     backend = DataManagerBackend(ads_config(settings), budget=CallBudget(per_minute=5))
 
     Uploader(store, backend, clock=lambda: now).run_once()
@@ -252,9 +256,9 @@ def test_split_without_indices_stops_at_the_call_budget(store, settings, peer):
     assert [len(r.events) for r in peer.requests("IngestEvents")] == [8, 4, 2, 1, 1]
     rows = latest(store)
     failed = [c for c in ids if rows[c]["state"] == "FAILED"]
-    assert failed == [ids[5]] and "[INVALID_FORMAT]" in rows[ids[5]]["reason"]
+    assert failed == [ids[0]] and "[INVALID_FORMAT]" in rows[ids[0]]["reason"]
     uploaded = [c for c in ids if rows[c]["state"] == "UPLOADED"]
-    assert sorted(peer.sent_transaction_ids()) == sorted(str(c) for c in uploaded) and len(uploaded) == 1
+    assert uploaded == [ids[1]] and peer.sent_transaction_ids() == [str(ids[1])]
     waiting = [c for c in ids if c not in failed + uploaded]
     assert len(waiting) == 6
     for c in waiting:

@@ -27,7 +27,7 @@ from eslamed.conversions.google_channel import (
     token_problem,
 )
 from eslamed.conversions.model import FAILED, RETRY, UPLOADED, Outcome, Sale
-from eslamed.conversions.outcomes import ACCESS, TRANSIENT, alert, request_wide
+from eslamed.conversions.outcomes import ACCESS, TRANSIENT, alert, request_failed
 from eslamed.conversions.quota import SPLIT_CALLS_PER_UPLOAD, CallBudget
 from eslamed.conversions.reasons import (
     ACCOUNT_PROBLEMS,
@@ -147,7 +147,7 @@ class DataManagerBackend:
             return {}
         problem = token_problem(self.credentials)
         if problem:
-            return self._request_failed(sales, problem, "OAuth token refresh")
+            return request_failed(self.name, self.config.customer_id, sales, problem, "OAuth token refresh")
         outcomes: dict[uuid.UUID, Outcome] = {}
         groups = [[sale] for sale in sales if sale.send_alone]
         batch = [sale for sale in sales if not sale.send_alone]
@@ -155,12 +155,6 @@ class DataManagerBackend:
         for group in groups + ([batch] if batch else []):
             self._send(group, validate_only, outcomes, splits)
         return outcomes
-
-    def _request_failed(
-        self, sales: list[Sale], code: str, detail: str, retry_after_s: float | None = None
-    ) -> dict[uuid.UUID, Outcome]:
-        alert(self.name, self.config.customer_id, code, detail)
-        return dict.fromkeys((s.conversion_id for s in sales), request_wide(code, detail, retry_after_s))
 
     def _send(
         self, sales: list[Sale], validate_only: bool, outcomes: dict[uuid.UUID, Outcome], splits: list[int]
@@ -199,7 +193,9 @@ class DataManagerBackend:
         reason = exc.reason or next((v.reason for v in violations if getattr(v, "reason", "")), "") or code
         if code in TRANSIENT or code in ACCESS or not about_events or reason in ACCOUNT_PROBLEMS:
             wait = TOO_RECENT_RETRY_S if reason in ACCOUNT_PROBLEMS else None
-            outcomes.update(self._request_failed(sales, reason, exc.message, wait))
+            outcomes.update(
+                request_failed(self.name, self.config.customer_id, sales, reason, exc.message, wait)
+            )
             return
         named: dict[int, list] = {}
         for violation in about_events:

@@ -38,7 +38,7 @@ from eslamed.conversions.google_channel import (
     token_problem,
 )
 from eslamed.conversions.model import FAILED, RETRY, UPLOADED, Outcome, Sale, google_ads_time
-from eslamed.conversions.outcomes import alert, request_wide
+from eslamed.conversions.outcomes import alert, request_failed
 from eslamed.conversions.reasons import (
     ALREADY_UPLOADED,
     PHONE_REFUSED,
@@ -173,9 +173,7 @@ class GoogleAdsBackend:
 
     def _shared(self, sales: list[Sale], code: str, detail: str) -> dict[uuid.UUID, Outcome]:
         """The whole request failed: no sale is to blame, every one is kept for a retry."""
-        alert(self.name, self.config.customer_id, code, detail)
-        shared = request_wide(code, detail)
-        return {sale.conversion_id: shared for sale in sales}
+        return request_failed(self.name, self.config.customer_id, sales, code, detail)
 
     def _without_phone(
         self,

@@ -8,9 +8,10 @@ is kept for a retry, and the account gets an alert (log line + metric) so someon
 from __future__ import annotations
 
 import logging
+import uuid
 
 from eslamed import metrics
-from eslamed.conversions.model import MAX_BACKOFF_S, RETRY, Outcome
+from eslamed.conversions.model import MAX_BACKOFF_S, RETRY, Outcome, Sale
 from eslamed.conversions.reasons import TOKEN_UNREACHABLE, request_problem
 
 log = logging.getLogger(__name__)
@@ -50,3 +51,12 @@ def alert(backend: str, account: str, code: str, detail: str = "") -> None:
             code,
             detail,
         )
+
+
+def request_failed(
+    backend: str, account: str, sales: list[Sale], code: str, detail: str, retry_after_s: float | None = None
+) -> dict[uuid.UUID, Outcome]:
+    """Every sale of a failed request kept for a retry, with the account alerted once."""
+    alert(backend, account, code, detail)
+    shared = request_wide(code, detail, retry_after_s)
+    return {sale.conversion_id: shared for sale in sales}
