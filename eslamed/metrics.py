@@ -40,6 +40,12 @@ SLOTS_RECOVERED = Counter("eslamed_slots_recovered_total", "Records drained from
 CONVERSION_UPLOADS = Counter(
     "eslamed_conversion_uploads_total", "Sales moved to a new upload state, by backend", ["backend", "state"]
 )
+# conv-outcomes (issue 14): account-level alert for requests Google refused as a whole.
+CONVERSION_REQUEST_ERRORS = Counter(
+    "eslamed_conversion_request_errors_total",
+    "Upload requests that failed as a whole (no sale to blame), by backend and Google code",
+    ["backend", "code"],
+)
 CLICKHOUSE_UP = Gauge(
     "eslamed_clickhouse_up", "1 when the last flush reached ClickHouse", multiprocess_mode="min"
 )

@@ -13,6 +13,8 @@ from eslamed.devtools.clickhouse_server import LocalClickHouse
 from eslamed.store import Store
 from tests.support.server import ServerProcess, base_env
 
+pytest_plugins = ["tests.support.google_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClickHouse]:

@@ -1,10 +1,16 @@
 """`eslamed ads check`: does the configured Google Ads account exist and accept our uploads?
 
 Reads the customer and the conversion action through the Google Ads API (GoogleAdsService)
-and names each problem in plain words, before the first sale is ever sent.
+and names each problem in plain words, before the first sale is ever sent. A Data Manager
+set-up without a developer token cannot read the account; it sends Data Manager a validate-only
+request instead, which checks the credentials, the account and the conversion action.
 """
 
 from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
 
 from google.ads.googleads.errors import GoogleAdsException
 from google.ads.googleads.v26.services.services.google_ads_service import GoogleAdsServiceClient
@@ -13,7 +19,9 @@ from google.ads.googleads.v26.services.services.google_ads_service.transports im
 )
 from google.api_core import exceptions as api_exceptions
 
+from eslamed.conversions.datamanager_backend import DataManagerBackend
 from eslamed.conversions.googleads_backend import ads_channel, error_code_name
+from eslamed.conversions.model import RETRY, Sale
 from eslamed.conversions.reasons import google_reason
 from eslamed.conversions.settings import AdsConfig
 
@@ -30,12 +38,14 @@ ACTION_QUERY = (
 def check_account(config: AdsConfig, channel=None) -> tuple[list[str], list[str]]:
     """(problems, facts): problems are sentences telling the owner what to fix."""
     missing = [n for n in config.missing() if n != "GOOGLE_ADS_DEVELOPER_TOKEN"]
-    if not config.developer_token:
+    if not config.developer_token and config.backend != "datamanager":
         missing.append("GOOGLE_ADS_DEVELOPER_TOKEN (needed to read the account)")
     if missing:
         return [f"Google Ads not configured: set {', '.join(missing)}"], []
     if not config.conversion_action_id.isdigit() or not config.customer_id.isdigit():
         return ["GOOGLE_ADS_CUSTOMER_ID and GOOGLE_ADS_CONVERSION_ACTION_ID must be numbers"], []
+    if not config.developer_token:
+        return check_datamanager(config, channel)
     transport = GoogleAdsServiceGrpcTransport(channel=ads_channel(config, channel))
     service = GoogleAdsServiceClient(transport=transport)
     try:
@@ -53,6 +63,34 @@ def check_account(config: AdsConfig, channel=None) -> tuple[list[str], list[str]
     except api_exceptions.GoogleAPICallError as exc:
         return [f"Google Ads could not be reached at {config.google_ads_endpoint}: {exc.message}"], []
     return _judge(config, customers, actions)
+
+
+def check_datamanager(config: AdsConfig, channel=None) -> tuple[list[str], list[str]]:
+    """A validate-only IngestEvents with one made-up sale: Google checks everything but the click."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    probe = Sale(
+        conversion_id=uuid.uuid4(),
+        lead_id=uuid.uuid4(),
+        closed_at=now,
+        revenue=Decimal("1"),
+        currency="TRY",
+        gclid="EAIaIQobChMIeslamedAdsCheck",
+        gbraid="",
+        wbraid="",
+        phone_sha256="",
+        consent=True,
+        lead_source="form",
+        clicked_at=now,
+    )
+    [outcome] = DataManagerBackend(config, channel).upload([probe], validate_only=True).values()
+    where = f"customer {config.customer_id}, conversion action {config.conversion_action_id}"
+    if outcome.state == RETRY:
+        return [f"Data Manager refused the check for {where}: {outcome.reason}"], []
+    facts = [f"Data Manager accepted a validate-only request for {where} (nothing stored)"]
+    if outcome.reason:
+        facts.append(f"the made-up test sale itself: {outcome.reason}")
+    facts.append("set GOOGLE_ADS_DEVELOPER_TOKEN to also read the account's settings (Google Ads API)")
+    return [], facts
 
 
 def _judge(config: AdsConfig, customers: list, actions: list) -> tuple[list[str], list[str]]:

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import grpc
 from google.api_core import grpc_helpers
+from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import Credentials
+from google.auth.transport.requests import Request
 from google.oauth2 import credentials as oauth_credentials
 from google.oauth2 import service_account
 
+from eslamed.conversions.reasons import TOKEN_UNREACHABLE
 from eslamed.conversions.settings import AdsConfig
 
 DATAMANAGER_SCOPE = "https://www.googleapis.com/auth/datamanager"
@@ -36,11 +39,29 @@ def credentials(config: AdsConfig, scope: str) -> Credentials:
     )
 
 
-def secure_channel(config: AdsConfig, endpoint: str, scope: str) -> grpc.Channel:
+def token_problem(creds: Credentials | None) -> str:
+    """'' when `creds` hold a usable token (refreshing it first if needed), else why not.
+
+    Refreshing here, before the call, keeps google-auth's typed errors: a token endpoint that
+    refuses (400 invalid_grant, wrong client secret) is UNAUTHENTICATED and needs the owner; one
+    that cannot be reached or answers 5xx is TOKEN_ENDPOINT_UNREACHABLE and only needs a retry.
+    """
+    if creds is None or creds.valid:
+        return ""
+    try:
+        creds.refresh(Request())
+    except auth_exceptions.TransportError:
+        return TOKEN_UNREACHABLE
+    except auth_exceptions.RefreshError as exc:
+        return TOKEN_UNREACHABLE if getattr(exc, "retryable", False) else "UNAUTHENTICATED"
+    return ""
+
+
+def secure_channel(config: AdsConfig, endpoint: str, creds: Credentials) -> grpc.Channel:
     ssl = grpc.ssl_channel_credentials(Path(config.ca_file).read_bytes()) if config.ca_file else None
     return grpc_helpers.create_channel(
         endpoint,
-        credentials=credentials(config, scope),
+        credentials=creds,
         ssl_credentials=ssl,
         options=[("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)],
     )
@@ -49,8 +70,9 @@ def secure_channel(config: AdsConfig, endpoint: str, scope: str) -> grpc.Channel
 def status_code(exc: BaseException) -> str:
     """The gRPC status name of an error from either client library ('' when it is not a gRPC error).
 
-    A refused OAuth refresh (revoked refresh token, wrong client secret) reaches us as UNAVAILABLE
-    from gRPC's auth plugin; it is reported as UNAUTHENTICATED so the owner learns what to fix.
+    A token refresh that fails inside gRPC's auth plugin (the token expired during a run) reaches us
+    as UNAVAILABLE: an OAuth error answer ('error': 'invalid_grant') is reported as UNAUTHENTICATED so
+    the owner learns what to fix, anything else as the token endpoint being unreachable.
     """
     inner = getattr(exc, "error", None)
     for candidate in (exc, inner):
@@ -59,6 +81,6 @@ def status_code(exc: BaseException) -> str:
             code = candidate.code()
         if isinstance(code, grpc.StatusCode):
             if code == grpc.StatusCode.UNAVAILABLE and "metadata from plugin" in str(exc):
-                return "UNAUTHENTICATED"
+                return "UNAUTHENTICATED" if "'error':" in str(exc) else TOKEN_UNREACHABLE
             return code.name
     return ""

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from eslamed.conversions.reasons import text
+from eslamed.conversions.reasons import UNATTRIBUTED, text
 from eslamed.phone import phone_sha256
 
 BUSINESS_TZ = ZoneInfo("Europe/Istanbul")
@@ -41,6 +41,8 @@ class Sale:
     consent: bool
     lead_source: str
     clicked_at: datetime | None
+    send_alone: bool = False
+    """Google rejected it in a request without naming it: only a request of its own tells."""
 
     @property
     def transaction_id(self) -> str:
@@ -95,6 +97,7 @@ def build_sale(row: dict[str, Any], lead: dict[str, Any] | None) -> Sale:
         consent=bool(consent),
         lead_source=str(lead.get("source") or ""),
         clicked_at=lead.get("created_at"),
+        send_alone=UNATTRIBUTED in str(row.get("reason") or ""),
     )
 
 

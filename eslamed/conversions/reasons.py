@@ -17,6 +17,27 @@ ALREADY_UPLOADED = frozenset(
 )
 """Google already holds this sale (an earlier attempt reached it): counted as uploaded."""
 
+PHONE_REFUSED = frozenset(
+    {
+        "CUSTOMER_NOT_ACCEPTED_CUSTOMER_DATA_TERMS",
+        "CUSTOMER_NOT_ENABLED_ENHANCED_CONVERSIONS_FOR_LEADS",
+        "CUSTOMER_DATA_POLICY_PROHIBITS_ENHANCED_CONVERSIONS",
+    }
+)
+"""The account takes no hashed phone (enhanced conversions for leads): the click id alone still counts."""
+
+UNATTRIBUTED = "PARTIAL_SUCCESS_UNATTRIBUTED"
+"""Google rejected some events of a request without naming them: each is sent again in its own request."""
+
+TOKEN_UNREACHABLE = "TOKEN_ENDPOINT_UNREACHABLE"  # noqa: S105 - a status name, not a secret
+"""The OAuth token endpoint did not answer (network), as opposed to refusing the credentials."""
+
+REQUEST_NOT_FOUND = "REQUEST_ID_NOT_FOUND"
+"""Google no longer knows an accepted request id; the transaction id makes sending it again safe."""
+
+QUOTA_THIS_RUN = "REQUEST_BUDGET_REACHED"
+"""This run spent its share of Google's 300 requests/minute; the rest waits a minute."""
+
 TOO_RECENT = frozenset(
     {
         "TOO_RECENT_EVENT",
@@ -41,11 +62,45 @@ ACCOUNT_PROBLEMS = frozenset(
         "DESTINATION_ACCOUNT_NOT_ENABLED_ENHANCED_CONVERSIONS_FOR_LEADS",
         "DESTINATION_ACCOUNT_DATA_POLICY_PROHIBITS_ENHANCED_CONVERSIONS",
         "CONVERSION_ACTION_TOO_RECENTLY_CREATED",
+        "PROCESSING_ERROR_REASON_DESTINATION_ACCOUNT_ENHANCED_CONVERSIONS_TERMS_NOT_SIGNED",
+        "PROCESSING_ERROR_OPERATING_ACCOUNT_MISMATCH_FOR_AD_IDENTIFIER",
     }
 )
 """Data Manager reasons about our account settings, not one event: no point splitting the batch."""
 
+_ALREADY_HAD = ("Google bu satışı zaten almış", "Google already had this sale")
+
 _TEXT: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(ALREADY_UPLOADED, _ALREADY_HAD),
+    UNATTRIBUTED: (
+        "Google bu istekteki satışların bir kısmını hangisi olduğunu söylemeden reddetti; "
+        "her satış tek başına yeniden gönderilecek",
+        "Google rejected part of the request without naming the sales; each is sent again on its own",
+    ),
+    TOKEN_UNREACHABLE: (
+        "Google'a ulaşılamıyor (oturum sunucusu yanıt vermedi); tekrar denenecek",
+        "Google unreachable (the OAuth token endpoint did not answer); will retry",
+    ),
+    REQUEST_NOT_FOUND: (
+        "Google bu yükleme isteğini artık tanımıyor; satış yeniden gönderilecek",
+        "Google no longer knows this upload request; the sale is sent again",
+    ),
+    QUOTA_THIS_RUN: (
+        "Google istek sınırı bu dakika için doldu; bir dakika sonra gönderilecek",
+        "Google's request quota for this minute is spent; sending in a minute",
+    ),
+    "PROCESSING_ERROR_REASON_TOO_RECENT_CLICK": (
+        "Tıklama çok yeni; Google 6 saat sonra tekrar denenmesini istiyor",
+        "The click is too recent; Google asks to retry after 6 hours",
+    ),
+    "PROCESSING_ERROR_REASON_INTERNAL_ERROR": (
+        "Google tarafında hata; tekrar denenecek",
+        "Google internal error; will retry",
+    ),
+    "CUSTOMER_DATA_POLICY_PROHIBITS_ENHANCED_CONVERSIONS": (
+        "Google Ads veri politikası telefonla eşleştirmeye izin vermiyor",
+        "The account's data policy does not allow enhanced conversions",
+    ),
     "UNPARSEABLE_GCLID": ("Tıklama kimliği (gclid) bozuk", "The click id (gclid) is malformed"),
     "UNPARSEABLE_GBRAID": ("Tıklama kimliği (gbraid) bozuk", "The click id (gbraid) is malformed"),
     "UNPARSEABLE_WBRAID": ("Tıklama kimliği (wbraid) bozuk", "The click id (wbraid) is malformed"),
@@ -116,6 +171,10 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Google Ads'te müşteri verisi koşulları kabul edilmemiş",
         "Customer data terms are not accepted in Google Ads",
     ),
+    "PROCESSING_ERROR_REASON_DESTINATION_ACCOUNT_ENHANCED_CONVERSIONS_TERMS_NOT_SIGNED": (
+        "Google Ads'te gelişmiş dönüşüm koşulları kabul edilmemiş",
+        "Enhanced conversions terms are not accepted in Google Ads",
+    ),
     "DESTINATION_ACCOUNT_ENHANCED_CONVERSIONS_TERMS_NOT_SIGNED": (
         "Google Ads'te gelişmiş dönüşüm koşulları kabul edilmemiş",
         "Enhanced conversions terms are not accepted in Google Ads",
@@ -150,6 +209,18 @@ _TEXT: dict[str, tuple[str, str]] = {
 
 def text(tr: str, en: str, code: str = "") -> str:
     return f"{tr} / {en}" + (f" [{code}]" if code else "")
+
+
+def request_problem(code: str, detail: str = "") -> str:
+    """Reason for a sale held back by a failure of the whole request: it says the sale is not to blame."""
+    known = _TEXT.get(code)
+    if known:
+        return text(*known, code) + (f": {detail}" if detail else "")
+    return text(
+        "Google isteği reddetti (satışla ilgili değil); tekrar denenecek",
+        f"Google refused the request, not the sale ({detail or code}); will retry",
+        code,
+    )
 
 
 def google_reason(code: str, detail: str = "") -> str:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import socket
 import threading
 import uuid
+from collections import Counter
 from concurrent import futures
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +43,19 @@ from grpc_status import rpc_status
 
 ACCESS_TOKEN = "ya29.local-test-token"
 UploadError = conversion_upload_error.ConversionUploadErrorEnum.ConversionUploadError
+Reason = dm.ProcessingErrorReason
+DUPLICATE = Reason.PROCESSING_ERROR_REASON_DUPLICATE_TRANSACTION_ID
+
+
+_HELD_PORTS: list[socket.socket] = []
+
+
+def unreachable_url() -> str:
+    """A loopback URL nothing listens on (the port stays bound, so nothing else takes it)."""
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    _HELD_PORTS.append(holder)
+    return f"http://127.0.0.1:{holder.getsockname()[1]}/token"
 
 
 def make_tls(directory: Path) -> tuple[Path, bytes, bytes]:
@@ -75,23 +90,33 @@ def make_tls(directory: Path) -> tuple[Path, bytes, bytes]:
 
 
 class TokenServer:
-    """OAuth2 token endpoint: answers every refresh-token grant with ACCESS_TOKEN."""
+    """OAuth2 token endpoint: answers every refresh-token grant with ACCESS_TOKEN, with 400
+    invalid_grant while `revoked`, or with 503 while `unavailable` (Google's endpoint in trouble)."""
 
     def __init__(self) -> None:
         self.grants: list[dict[str, str]] = []
         self.revoked = False
+        self.unavailable = False
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 outer.grants.append(dict(parse_qsl(body)))
-                if outer.revoked:
-                    answer = {"error": "invalid_grant", "error_description": "Token has been revoked."}
+                if outer.unavailable:
+                    code, answer = 503, {"error": "internal_failure", "error_description": "Backend Error"}
+                elif outer.revoked:
+                    code, answer = (
+                        400,
+                        {"error": "invalid_grant", "error_description": "Token has been revoked."},
+                    )
                 else:
-                    answer = {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"}
+                    code, answer = (
+                        200,
+                        {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"},
+                    )
                 payload = json.dumps(answer)
-                self.send_response(400 if outer.revoked else 200)
+                self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
                 self.wfile.write(payload.encode())
@@ -125,6 +150,8 @@ class GrpcPeer:
     gclid_errors: dict[str, str] = field(default_factory=dict)
     final_status: str = "SUCCESS"
     request_error: str = ""
+    request_code: str = ""
+    """When set, every upload call is aborted with this gRPC status and no details at all."""
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -158,6 +185,8 @@ class GrpcPeer:
                 context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong OAuth token")
             if unavailable:
                 context.abort(grpc.StatusCode.UNAVAILABLE, "The service is currently unavailable.")
+            if self.request_code and name in ("IngestEvents", "UploadClickConversions"):
+                context.abort(grpc.StatusCode[self.request_code], f"request refused ({self.request_code})")
             return fn(request, context)
 
         return handler
@@ -171,10 +200,23 @@ class GrpcPeer:
 
 
 class DataManagerPeer(GrpcPeer):
-    """IngestionService: rejects a whole request (no partial failure) when any event has a bad gclid."""
+    """IngestionService: rejects a whole request (no partial failure) when any event has a bad gclid.
+
+    Accepted requests are processed as Google does: `status_errors` (gclid -> processing error
+    reason) and transaction ids already stored by an earlier request become error counts, and the
+    request status is SUCCESS, PARTIAL_SUCCESS or FAILED from those counts alone (never per event).
+    """
+
+    status_errors: dict[str, str]
+    unindexed_gclids: set[str]
+    forget_requests: bool = False
 
     def services(self) -> dict[str, dict[str, tuple]]:
         self.accepted: dict[str, dm.IngestEventsRequest] = {}
+        self.processed: dict[str, Counter] = {}
+        self.stored: set[str] = set()
+        self.status_errors = {}
+        self.unindexed_gclids = set()
         return {
             "google.ads.datamanager.v1.IngestionService": {
                 "IngestEvents": (self.ingest_events, dm.IngestEventsRequest, dm.IngestEventsResponse),
@@ -196,6 +238,27 @@ class DataManagerPeer(GrpcPeer):
                 code=code_pb2.INVALID_ARGUMENT,
                 message="Request contains an invalid argument.",
                 details=[info],
+            )
+            context.abort_with_status(rpc_status.to_status(status))
+        if any(e.ad_identifiers.gclid in self.unindexed_gclids for e in request.events):
+            info = any_pb2.Any()
+            info.Pack(
+                error_details_pb2.ErrorInfo(reason="INVALID_FORMAT", domain="datamanager.googleapis.com")
+            )
+            violations = any_pb2.Any()
+            violations.Pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(
+                            field="events.ad_identifiers.gclid", description="Invalid gclid."
+                        )
+                    ]
+                )
+            )
+            status = status_pb2.Status(
+                code=code_pb2.INVALID_ARGUMENT,
+                message="Request contains an invalid argument.",
+                details=[info, violations],
             )
             context.abort_with_status(rpc_status.to_status(status))
         bad = [i for i, e in enumerate(request.events) if e.ad_identifiers.gclid in self.bad_gclids]
@@ -225,12 +288,37 @@ class DataManagerPeer(GrpcPeer):
         if not request.validate_only:
             with self.lock:
                 self.accepted[request_id] = request
+                errors = Counter()
+                for event in request.events:
+                    if event.transaction_id in self.stored:
+                        errors[DUPLICATE] += 1
+                    elif event.ad_identifiers.gclid in self.status_errors:
+                        errors[Reason[self.status_errors[event.ad_identifiers.gclid]]] += 1
+                    else:
+                        self.stored.add(event.transaction_id)
+                self.processed[request_id] = errors
         return dm.IngestEventsResponse(request_id=request_id)
 
     def retrieve_status(self, request: dm.RetrieveRequestStatusRequest, context: grpc.ServicerContext):
-        if request.request_id not in self.accepted:
+        if request.request_id not in self.accepted or self.forget_requests:
             context.abort(grpc.StatusCode.NOT_FOUND, "unknown request id")
         ingested = self.accepted[request.request_id]
+        errors = self.processed[request.request_id]
+        if self.final_status == "SUCCESS" and errors:
+            failed_all = sum(errors.values()) == len(ingested.events)
+            status = dm.RequestStatusPerDestination(
+                destination=ingested.destinations[0],
+                request_status=dm.RequestStatusPerDestination.RequestStatus[
+                    "FAILED" if failed_all else "PARTIAL_SUCCESS"
+                ],
+                error_info=dm.ErrorInfo(
+                    error_counts=[dm.ErrorCount(record_count=n, reason=r) for r, n in errors.items()]
+                ),
+                events_ingestion_status=dm.RequestStatusPerDestination.IngestEventsStatus(
+                    record_count=len(ingested.events)
+                ),
+            )
+            return dm.RetrieveRequestStatusResponse(request_status_per_destination=[status])
         failed = self.final_status == "FAILED"
         reason = dm.ProcessingErrorReason.PROCESSING_ERROR_REASON_CLICK_NOT_FOUND
         status = dm.RequestStatusPerDestination(
@@ -259,6 +347,8 @@ class GoogleAdsPeer(GrpcPeer):
     customer_id: str = "1234567890"
     action_id: int = 987654321
     action_type: str = "UPLOAD_CLICKS"
+    phone_refused: str = ""
+    """When set, a conversion carrying a hashed phone fails with this ConversionUploadError."""
 
     def services(self) -> dict[str, dict[str, tuple]]:
         self.accepted_orders: list[str] = []
@@ -285,6 +375,8 @@ class GoogleAdsPeer(GrpcPeer):
                 code = UploadError.UNPARSEABLE_GCLID
             elif conversion.order_id in self.accepted_orders:
                 code = UploadError.CLICK_CONVERSION_ALREADY_EXISTS
+            elif self.phone_refused and conversion.user_identifiers:
+                code = UploadError[self.phone_refused]
             if code is None:
                 results.append(
                     cus.ClickConversionResult(
