@@ -1,5 +1,7 @@
 """Queries on `leads` and on the visitor's `events` history used for attribution."""
 
+from eslamed.sql import events
+
 EXISTING = """
 SELECT toString(lead_id), argMax(status, version)
 FROM {db}.leads
@@ -7,21 +9,24 @@ WHERE lead_id IN %(ids)s
 GROUP BY lead_id
 """
 
-# One pass over the visitor's last 90 days: the newest Google click id, the first and last
-# traffic source, and the first page of the latest session (the landing page).
-VISITOR_HISTORY = """
-SELECT
-    argMaxIf(gclid, ts, gclid != '' OR gbraid != '' OR wbraid != ''),
-    argMaxIf(gbraid, ts, gclid != '' OR gbraid != '' OR wbraid != ''),
-    argMaxIf(wbraid, ts, gclid != '' OR gbraid != '' OR wbraid != ''),
-    argMinIf(source, ts, type = 'pageview'),
-    argMaxIf(source, ts, type = 'pageview'),
-    argMinIf(url, ts, type = 'pageview' AND session_id IN (
-        SELECT argMax(session_id, ts) FROM {db}.events
-        WHERE visitor_id = %(visitor_id)s AND ts >= toDateTime(%(since)s)
-    ))
-FROM {db}.events
-WHERE visitor_id = %(visitor_id)s AND ts >= toDateTime(%(since)s)
-"""
+_SINCE = "ts >= toDateTime(%(since)s)"
+
+# One pass over the visitor's last 90 days (with what its page views sent before consent): the
+# newest Google click id, the first and last traffic source, and the first page of the latest
+# session (the landing page; sessions split at gaps of over SESSION_GAP_S, as the stats do).
+VISITOR_HISTORY = (
+    "SELECT last_gclid, last_gbraid, last_wbraid, first_source, last_source,"
+    " arrayFilter(x -> x.2 AND x.1 >= arrayReduce('max', arrayMap((y, gap, i) -> if(i = 1 OR gap > "
+    + str(events.SESSION_GAP_S)
+    + ", y.1, 0), visits, arrayDifference(arrayMap(y -> y.1, visits)), arrayEnumerate(visits))), visits)[1].3"
+    " FROM (SELECT"
+    " argMaxIf(gclid, ts, gclid != '' OR gbraid != '' OR wbraid != '') AS last_gclid,"
+    " argMaxIf(gbraid, ts, gclid != '' OR gbraid != '' OR wbraid != '') AS last_gbraid,"
+    " argMaxIf(wbraid, ts, gclid != '' OR gbraid != '' OR wbraid != '') AS last_wbraid,"
+    " argMinIf(source, ts, type = 'pageview') AS first_source,"
+    " argMaxIf(source, ts, type = 'pageview') AS last_source,"
+    " arraySort(groupArray((toUInt32(ts), type = 'pageview', url))) AS visits"
+    " FROM {db}.events WHERE " + events.VISITOR_EVENTS.replace("{range}", _SINCE) + " AND " + _SINCE + ")"
+)
 
 COUNT = "SELECT count(), uniqExact(lead_id) FROM {db}.leads"
