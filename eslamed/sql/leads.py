@@ -30,3 +30,17 @@ VISITOR_HISTORY = (
 )
 
 COUNT = "SELECT count(), uniqExact(lead_id) FROM {db}.leads"
+
+# The visitor's newest call/WhatsApp lead of that channel, if it belongs to the visit still going
+# on: from its creation to now (its events included) no gap of over SESSION_GAP_S. A browser clock
+# behind the server's only drops events from the check, which then falls back to the two times.
+TAP_LEAD_IN_VISIT = (
+    "SELECT id, status FROM (SELECT toString(lead_id) AS id, status, toUInt32(created_at) AS at"
+    " FROM {db}.leads WHERE (lead_id, version) IN (SELECT lead_id, max(version) FROM {db}.leads"
+    " WHERE visitor_id = %(visitor_id)s AND source = %(source)s AND created_at >= toDateTime(%(since)s)"
+    " GROUP BY lead_id) ORDER BY created_at DESC, id LIMIT 1)"
+    " WHERE arrayReduce('max', arrayDifference(arraySort(arrayConcat([at],"
+    " arrayFilter(t -> t > at, (SELECT groupArray(toUInt32(ts)) FROM {db}.events"
+    " WHERE visitor_id = %(visitor_id)s AND ts >= toDateTime(%(since)s) AND ts <= toDateTime(%(now)s))),"
+    " [toUInt32(toDateTime(%(now)s))])))) <= " + str(events.SESSION_GAP_S)
+)
