@@ -12,21 +12,22 @@ GROUP BY lead_id
 _SINCE = "ts >= toDateTime(%(since)s)"
 
 # One pass over the visitor's last 90 days (with what its page views sent before consent): the
-# newest Google click id, the first and last traffic source, and the first page of the latest
-# session (the landing page; sessions split at gaps of over SESSION_GAP_S, as the stats do).
+# newest Google click id, the first traffic source, and the first page view of the latest session
+# (sessions split at gaps of over SESSION_GAP_S, as the stats do): the visit's source is the
+# lead's last source, its URL the landing page.
 VISITOR_HISTORY = (
-    "SELECT last_gclid, last_gbraid, last_wbraid, first_source, last_source,"
+    "SELECT last_gclid, last_gbraid, last_wbraid, first_source, tupleElement(landing, 4),"
+    " tupleElement(landing, 3) FROM (SELECT *,"
     " arrayFilter(x -> x.2 AND x.1 >= arrayReduce('max', arrayMap((y, gap, i) -> if(i = 1 OR gap > "
     + str(events.SESSION_GAP_S)
-    + ", y.1, 0), visits, arrayDifference(arrayMap(y -> y.1, visits)), arrayEnumerate(visits))), visits)[1].3"
-    " FROM (SELECT"
+    + ", y.1, 0), visits, arrayDifference(arrayMap(y -> y.1, visits)), arrayEnumerate(visits))), visits)[1]"
+    " AS landing FROM (SELECT"
     " argMaxIf(gclid, ts, gclid != '' OR gbraid != '' OR wbraid != '') AS last_gclid,"
     " argMaxIf(gbraid, ts, gclid != '' OR gbraid != '' OR wbraid != '') AS last_gbraid,"
     " argMaxIf(wbraid, ts, gclid != '' OR gbraid != '' OR wbraid != '') AS last_wbraid,"
     " argMinIf(source, ts, type = 'pageview') AS first_source,"
-    " argMaxIf(source, ts, type = 'pageview') AS last_source,"
-    " arraySort(groupArray((toUInt32(ts), type = 'pageview', url))) AS visits"
-    " FROM {db}.events WHERE " + events.VISITOR_EVENTS.replace("{range}", _SINCE) + " AND " + _SINCE + ")"
+    " arraySort(groupArray((toUInt32(ts), type = 'pageview', url, source))) AS visits"
+    " FROM {db}.events WHERE " + events.VISITOR_EVENTS.replace("{range}", _SINCE) + " AND " + _SINCE + "))"
 )
 
 COUNT = "SELECT count(), uniqExact(lead_id) FROM {db}.leads"
