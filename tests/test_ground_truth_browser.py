@@ -376,7 +376,7 @@ def observed_stats(stats: dict[str, Any]) -> dict[str, Any]:
         "by": {
             dim: {
                 row["value"]: {k: row[k] for k in keys if row[k]}
-                for row in stats["by"][dim]
+                for row in stats["by"].get(dim, [])
                 if any(row[k] for k in keys)
             }
             for dim in ("source", "campaign", "variant", "landing", "device")
