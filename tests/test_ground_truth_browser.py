@@ -14,7 +14,10 @@ What the system can know, and so what the truth is (see eslamed/admin/stats_shap
 - a visit's source is that of its first page view: gclid -> paid, a Google referrer -> organic,
   else direct (later pages of an anonymous visitor carry neither, so they are direct);
 - one call / WhatsApp lead per channel per page view (site.js), and per visit for a visitor
-  with consent (the server).
+  with consent (the server);
+- a lead's traffic source is that of its visit; a lead made without consent has no visit to look
+  up and carries no referrer, so it is paid (click id in its URL) or direct: the script has no
+  organic visitor without consent who leaves a lead, since the system cannot know that one.
 Run twice: reading fresh, and with the browser's clock two days back, after the stats of that
 day had been read (and cached) before any of its events arrived.
 """
