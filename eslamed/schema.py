@@ -177,6 +177,19 @@ PARTITION BY toYYYYMM(day)
 ORDER BY (day, dim, value)
 """
 
+# Which fill of stats_sessions_daily is current for a day, and how many `events` rows the day had
+# when it was filled: a day whose count has changed since (late events: ring or spill replays,
+# browser clocks behind) is filled again, and reads take only the cube rows of the newest fill.
+STATS_DAYS = """
+CREATE TABLE IF NOT EXISTS {db}.stats_days (
+    day Date,
+    version UInt64,
+    events UInt64
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(day)
+ORDER BY day
+"""
+
 TABLES: dict[str, str] = {
     "events": EVENTS,
     "leads": LEADS,
@@ -185,6 +198,7 @@ TABLES: dict[str, str] = {
     "push_subscriptions": PUSH_SUBSCRIPTIONS,
     "lead_changes": LEAD_CHANGES,
     "stats_sessions_daily": STATS_SESSIONS_DAILY,
+    "stats_days": STATS_DAYS,
 }
 
 
@@ -206,6 +220,7 @@ SHARD_KEYS: dict[str, str] = {
     "push_subscriptions": "endpoint",
     "lead_changes": "lead_id",
     "stats_sessions_daily": "day",
+    "stats_days": "day",
 }
 _ENGINE = re.compile(r"ENGINE = (\w*MergeTree)\(([^)]*)\)")
 

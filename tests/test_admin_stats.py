@@ -220,17 +220,43 @@ def test_settled_days_are_cached_once_and_today_is_live(clickhouse, store, tmp_p
     assert first["totals"]["visits"] == 6 and first["totals"]["visitors"] == 5
     assert {d["day"]: d["visits"] for d in first["daily"]}[today.isoformat()] == 1
 
-    cached = store.query(
-        f"SELECT day, visits FROM {store.database}.stats_sessions_daily FINAL WHERE dim = 0 ORDER BY day"
-    )
+    cached = store.query(f"SELECT day, events FROM {store.database}.stats_days FINAL ORDER BY day")
     cached_days = [day for day, _ in cached]
     assert cached_days[:2] == [date(2026, 11, 1), date(2026, 11, 2)] and dict(cached)[date(2026, 11, 4)] == 0
-    assert today not in cached_days, "a day that is not over is never cached"
-    twice = store.query(
-        f"SELECT day FROM {store.database}.stats_sessions_daily WHERE dim = 0 AND version > 0"
-        " GROUP BY day HAVING count() > 1"
+    assert dict(cached)[date(2026, 11, 1)] == 7, (
+        "the events rows of the day (a replay too) when it was filled"
     )
-    assert twice == [], "each day is computed once"
+    assert today not in cached_days, "a day that is not over is never cached"
+    twice = store.query(f"SELECT day FROM {store.database}.stats_days GROUP BY day HAVING count() > 1")
+    assert twice == [], "each day is computed once while its events do not change"
+
+
+def test_late_events_of_a_cached_day_are_counted(clickhouse, store, tmp_path):
+    """A day read before (some of) its events arrived (ring or spill replays, a slow clock) is filled
+    again when its events change; reads take the newest fill only."""
+    seed(store)
+    client = admin_app(clickhouse, store, tmp_path).test_client()
+    url = f"/api/admin/stats?from={D1}&to={D2}"
+    before = client.get(url, headers=AUTH).get_json()
+    assert before["totals"]["visits"] == 4
+    store.insert_rows(
+        "events",
+        [
+            event_row(datetime(2026, 11, 1, 12, 0), visitor_id="v-late", source="organic"),
+            event_row(datetime(2026, 11, 1, 12, 5), type="call_click", visitor_id="v-late"),
+        ],
+    )
+    after = client.get(url, headers=AUTH).get_json()
+    assert (after["totals"]["visits"], after["totals"]["visitors"], after["totals"]["cta_visits"]) == (
+        5,
+        4,
+        3,
+    )
+    assert {d["day"]: d["visits"] for d in after["daily"]} == {D1: 4, D2: 1}
+    assert by_value(after["by"]["source"])["organic"]["visits"] == 2
+    fills = store.query(f"SELECT count() FROM {store.database}.stats_days WHERE day = toDate('{D1}')")
+    assert fills == [(2,)], "the day was filled again, once"
+    assert client.get(url, headers=AUTH).get_json() == after
 
 
 def test_split_range_caches_only_days_over_for_two_hours():

@@ -10,6 +10,7 @@ import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import requests
@@ -165,6 +166,45 @@ def test_same_lead_id_three_times_is_one_row_and_one_notification_per_channel(
     time.sleep(1.5)
     assert count_leads(store) == (1, 1)
     assert len(telegram.requests) == 1 and len(whatsapp.requests) == 1
+
+
+def test_taps_make_one_lead_per_visitor_channel_and_visit(clickhouse, store, make_server) -> None:
+    """A second call tap of the same visitor in the same visit (another page) answers 200 with the
+    first tap's lead and notifies nobody; WhatsApp, another visitor, or the same visitor after a
+    30-minute pause each make a lead of their own."""
+    telegram, whatsapp = telegram_peer().start(), whatsapp_peer().start()
+    server = make_server(clickhouse, store, **lead_env(telegram, whatsapp))
+
+    def tap(visitor: str, source: str = "call") -> requests.Response:
+        return post_lead(
+            server.url,
+            {"lead_id": str(uuid.uuid4()), "source": source, "url": f"{SITE}/acil", "visitor_id": visitor},
+        )
+
+    visitor, other = str(uuid.uuid4()), str(uuid.uuid4())
+    first = tap(visitor)
+    assert first.status_code == 201, first.text
+    lead_id = first.json()["lead_id"]
+    again = tap(visitor)
+    assert (again.status_code, again.json()) == (
+        200,
+        {"lead_id": lead_id, "status": "NEW", "duplicate": True},
+    )
+    assert tap(visitor, "whatsapp").status_code == 201
+    assert tap(other).status_code == 201
+    anonymous = [tap(""), tap("")]
+    assert [r.status_code for r in anonymous] == [201, 201], "without consent each page view stands alone"
+
+    # The same visitor back after 40 minutes of nothing: a new visit, a new lead.
+    old = lead_rows(store, lead_id)[lead_id]
+    earlier = old["created_at"] - timedelta(minutes=40)
+    store.insert_rows("leads", [{**old, "version": old["version"] + 1, "created_at": earlier}])
+    later = tap(visitor)
+    assert later.status_code == 201 and later.json()["lead_id"] != lead_id
+    assert wait_for(lambda: len(telegram.delivered()) >= 6)
+    time.sleep(1.5)
+    assert len(telegram.requests) == 6, "the repeated tap notified nobody"
+    assert count_leads(store)[1] == 6
 
 
 def test_clickhouse_outage_journals_leads_and_replays_each_exactly_once(

@@ -26,7 +26,7 @@ LOCK_WAIT_S = 60.0
 
 @contextlib.contextmanager
 def fill_lock(path: Path) -> Iterator[None]:
-    """One filler at a time across workers, so a day is never cached twice and reads need no FINAL."""
+    """One filler at a time across workers, so a day is filled once per change of its events."""
     try:
         with locks.held(path, LOCK_WAIT_S):
             yield
@@ -34,28 +34,35 @@ def fill_lock(path: Path) -> Iterator[None]:
         raise StoreUnavailable("stats cache is being filled by another request") from None
 
 
-def _missing_days(db: Store, first: date, last: date) -> list[date]:
-    cached = {
-        row[0] for row in db.query(sql.CACHED_DAYS.format(db=db.database), {"first": first, "last": last})
-    }
+def _stale_days(db: Store, first: date, last: date) -> dict[date, int]:
+    """Days in [first, last] not cached yet, or whose events count changed since their fill (late
+    events), with the count now; the count is read before the fill, so an event landing during
+    a fill makes the day stale again rather than lost."""
+    params = {"first": first, "last": last}
+    cached = dict(db.query(sql.CACHED_DAYS.format(db=db.database), params))
+    since, until = stats_shape.utc_bounds(first, last)
+    counts = dict(db.query(sql.EVENTS_PER_DAY.format(db=db.database), {"since": since, "until": until}))
     days = (first + timedelta(days=i) for i in range((last - first).days + 1))
-    return [day for day in days if day not in cached]
+    return {day: counts.get(day, 0) for day in days if cached.get(day) != counts.get(day, 0)}
 
 
 def fill_cache(db: Store, first: date, last: date, lock_path: Path) -> list[date]:
-    """Compute and store the visits cube of the settled days in [first, last] not cached yet.
+    """Compute and store the visits cube of the settled days in [first, last] that are not cached
+    or are stale; returns those days.
 
     A month per query, so each one stays well inside the store's timeout even on a cold year."""
-    if not _missing_days(db, first, last):
+    if not _stale_days(db, first, last):
         return []
     with fill_lock(lock_path):
-        missing = _missing_days(db, first, last)
+        stale = _stale_days(db, first, last)
+        missing = sorted(stale)
         for i in range(0, len(missing), FILL_CHUNK_DAYS):
             chunk = missing[i : i + FILL_CHUNK_DAYS]
             since, until = stats_shape.utc_bounds(chunk[0], chunk[-1])
-            params = {"since": since, "until": until, "days": tuple(chunk), "version": new_version()}
+            version = new_version()
+            params = {"since": since, "until": until, "days": tuple(chunk), "version": version}
             db.query(sql.FILL_CACHE.format(db=db.database), params)
-            db.query(sql.MARK_EMPTY_DAYS.format(db=db.database), {"days": [d.isoformat() for d in chunk]})
+            db.insert_rows("stats_days", [{"day": d, "version": version, "events": stale[d]} for d in chunk])
     return missing
 
 

@@ -1,14 +1,17 @@
 """Shaping raw stats rows into what the dashboard draws. Pure functions, no database.
 
 Definitions (also in the README):
-- a visit is a session (distinct `session_id`) on one Istanbul day; its source, campaign, page
-  variant, city and device are those of its first event that day (a session that crosses
-  midnight counts once on each day);
-- unique visitors are distinct `visitor_id`s, for the whole range and per day (not per split);
+- a visit is a session on one Istanbul day, derived on the server as Plausible does: a visitor's
+  events with at most 30 minutes between one and the next (a session that crosses midnight counts
+  once on each day). The visitor is the `visitor_id`, which after consent also claims the events
+  its page view sent before consent (through the page view's id, props.pv); without consent a
+  visitor is known for one page view only. Its source, campaign, page variant, city and device are
+  those of its first event, its landing page the path of its first page view;
+- unique visitors are distinct visitors as above, for the whole range and per day (not per split);
 - a CTA visit is a visit with at least one call_click, whatsapp_click or click event;
 - replayed events never count twice: visits and visitors are distinct counts;
 - leads are leads created in the range whose latest status is not SPAM, split by their traffic
-  source (last source, else first), campaign, variant, city and device;
+  source (last source, else first), campaign, variant, city, device and landing page (path);
 - a sale is a conversion closed in the range (any upload state); it is split by its lead's attributes.
 """
 
@@ -24,9 +27,9 @@ from zoneinfo import ZoneInfo
 from eslamed.ingest.validate import ValidationError
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
-DIMENSIONS = ("source", "campaign", "variant", "city", "device")
+DIMENSIONS = ("source", "campaign", "variant", "city", "device", "landing")
 # The `dim` codes of the visits cube (sql.admin.SESSIONS_CUBE); 0 is every visit.
-DIM_CODES = {1: "source", 2: "campaign", 3: "variant", 4: "city", 5: "device"}
+DIM_CODES = {1: "source", 2: "campaign", 3: "variant", 4: "city", 5: "device", 6: "landing"}
 # A day is cached once it has been over this long: late events (ring or spill replays) are in by then.
 SETTLE = timedelta(hours=2)
 MAX_DAYS = 400

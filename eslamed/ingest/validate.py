@@ -27,7 +27,17 @@ MAX_NUMBER = 1e15
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 EVENT_TYPES = frozenset(
-    {"pageview", "click", "scroll", "error", "call_click", "whatsapp_click", "form_start", "custom"}
+    {
+        "pageview",
+        "click",
+        "scroll",
+        "error",
+        "call_click",
+        "whatsapp_click",
+        "form_start",
+        "consent",
+        "custom",
+    }
 )
 
 # field -> maximum length in characters

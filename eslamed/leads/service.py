@@ -20,6 +20,7 @@ from clickhouse_driver import errors as ch_errors
 from eslamed import metrics
 from eslamed.ingest.geo import Place
 from eslamed.ingest.useragent import Agent
+from eslamed.leads import tap_dedupe
 from eslamed.leads.group_insert import GroupInsert
 from eslamed.leads.journal import LeadJournal
 from eslamed.leads.spam import spam_reason
@@ -114,10 +115,14 @@ class LeadService:
             return Outcome(200, {"lead_id": lead_id, "status": "NEW", "duplicate": True})
         try:
             with gevent.Timeout(self.timeout_s, StoreUnavailable(f"no answer in {self.timeout_s}s")):
-                present, attributed = self._check_and_attribute(record)
+                present, attributed, earlier_tap = self._check_and_attribute(record)
                 if lead_id in present:
                     status = public_status(present[lead_id])
                     return Outcome(200, {"lead_id": lead_id, "status": status, "duplicate": True})
+                if earlier_tap:
+                    earlier_id, status = earlier_tap
+                    body = {"lead_id": earlier_id, "status": public_status(status), "duplicate": True}
+                    return Outcome(200, body)
                 record.update(attributed)
                 self.group_insert.insert(record)
         except (StoreUnavailable, ch_errors.Error) as exc:
@@ -127,17 +132,20 @@ class LeadService:
             return Outcome(202, {"lead_id": lead_id, "queued": True})
         return Outcome(201, {"lead_id": lead_id, "status": public_status(record["status"])})
 
-    def _check_and_attribute(self, record: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
-        """Both queries at once, on two pooled connections: one round trip of latency instead of two."""
+    def _check_and_attribute(
+        self, record: dict[str, Any]
+    ) -> tuple[dict[str, str], dict[str, Any], tuple[str, str] | None]:
+        """The queries at once, on pooled connections: one round trip of latency instead of two or three."""
         jobs = [
             gevent.spawn(self.writer.statuses, [record["lead_id"]]),
             gevent.spawn(self.writer.attributed, record),
+            gevent.spawn(tap_dedupe.lead_of_visit, self.writer.store, record),
         ]
         try:
             gevent.joinall(jobs, raise_error=True)
         finally:
             gevent.killall(jobs, block=False)
-        return jobs[0].value, jobs[1].value
+        return jobs[0].value, jobs[1].value, jobs[2].value
 
     def replay_once(self) -> int:
         with gevent.Timeout(max(self.timeout_s * 10, 10.0), StoreUnavailable("journal replay timed out")):

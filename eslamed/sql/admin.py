@@ -8,6 +8,8 @@ Days are Europe/Istanbul days; callers pass UTC bounds `since`/`until` computed 
 
 from __future__ import annotations
 
+from eslamed.sql import events
+
 LATEST_LEAD_KEYS = "SELECT lead_id, max(version) FROM {db}.leads WHERE {where} GROUP BY lead_id"
 
 LEAD = "SELECT * FROM {db}.leads WHERE lead_id = %(lead_id)s ORDER BY version DESC LIMIT 1"
@@ -56,12 +58,17 @@ LEAD_HISTORY = (
     " WHERE lead_id = %(lead_id)s ORDER BY version"
 )
 
+_JOURNEY_RANGE = "ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s)"
+
+# The visitor's events, with those its page views sent before consent.
 JOURNEY = (
     "SELECT toString(event_id) AS event_id, type, ts, url, path, ref_host, source, gclid, gbraid, wbraid,"
     " utm_source, utm_medium, utm_campaign, variant, city, device, browser, os, title"
-    " FROM {db}.events WHERE visitor_id = %(visitor_id)s"
-    " AND ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s)"
-    " ORDER BY ts, event_id LIMIT 1 BY event_id LIMIT %(limit)s"
+    " FROM {db}.events WHERE "
+    + events.VISITOR_EVENTS.replace("{range}", _JOURNEY_RANGE)
+    + " AND "
+    + _JOURNEY_RANGE
+    + " ORDER BY ts, event_id LIMIT 1 BY event_id LIMIT %(limit)s"
 )
 
 LATEST_CONVERSION_KEYS = (
@@ -98,15 +105,21 @@ CONVERSION_STATE_COUNTS = (
 
 CTA_TYPES = "('call_click', 'whatsapp_click', 'click')"
 
-# One row per (Istanbul day, session): a visit's source, campaign, variant, city and device are
-# those of its first event that day; hashed ids keep the grouping cheap.
+# One row per (Istanbul day, session). A visitor's events of a day, in time order, start a new
+# session after a gap of over SESSION_GAP_S (arrays, since 18.16 has no window functions); a
+# session's source, campaign, variant, city and device are those of its first event, its landing
+# page the path of its first page view; hashed ids keep the grouping cheap.
 SESSIONS_BY_DAY = (
-    "SELECT toDate(ts, 'Europe/Istanbul') AS day, cityHash64(session_id) AS sid,"
-    " any(cityHash64(visitor_id)) AS visitor,"
-    " argMin((source, utm_campaign, variant, city, device), ts) AS dims,"
-    " max(type IN " + CTA_TYPES + ") AS cta"
-    " FROM {db}.events WHERE ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s) AND session_id != ''"
-    " {day_filter} GROUP BY day, sid"
+    "SELECT day, cityHash64(who, session) AS sid, any(cityHash64(who)) AS visitor,"
+    " argMin(e.4, e.1) AS dims, argMinIf(e.3, e.1, e.2 = 'pageview') AS landing,"
+    " max(e.2 IN " + CTA_TYPES + ") AS cta"
+    " FROM (SELECT day, who, arraySort(groupArray((ts, type, path,"
+    " (source, utm_campaign, variant, city, device)))) AS evs"
+    " FROM (SELECT toDate(ts, 'Europe/Istanbul') AS day, * FROM (" + events.EVENTS_WITH_WHO + "))"
+    " GROUP BY day, who)"
+    " ARRAY JOIN evs AS e, arrayCumSum(arrayMap(g -> g > " + str(events.SESSION_GAP_S) + ","
+    " arrayDifference(arrayMap(x -> toUInt32(x.1), evs)))) AS session"
+    " GROUP BY day, sid"
 )
 
 # The visits cube per day: dim 0 is every visit, then one row per value of each dimension.
@@ -116,13 +129,18 @@ SESSIONS_CUBE = (
     "SELECT day, dim, value, count() AS visits, sum(cta) AS cta_visits,"
     " uniqExactStateIf(visitor, dim = 0) AS visitors"
     " FROM (" + SESSIONS_BY_DAY + ")"
-    " ARRAY JOIN [0, 1, 2, 3, 4, 5] AS dim, ['', dims.1, dims.2, dims.3, dims.4, dims.5] AS value"
+    " ARRAY JOIN [0, 1, 2, 3, 4, 5, 6] AS dim, ['', dims.1, dims.2, dims.3, dims.4, dims.5, landing] AS value"
     " GROUP BY day, dim, value"
 )
 
 CACHED_DAYS = (
-    "SELECT DISTINCT day FROM {db}.stats_sessions_daily"
-    " WHERE dim = 0 AND day >= toDate(%(first)s) AND day <= toDate(%(last)s)"
+    "SELECT day, argMax(events, version) FROM {db}.stats_days"
+    " WHERE day >= toDate(%(first)s) AND day <= toDate(%(last)s) GROUP BY day"
+)
+
+EVENTS_PER_DAY = (
+    "SELECT toDate(ts, 'Europe/Istanbul') AS day, count() FROM {db}.events"
+    " WHERE ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s) GROUP BY day"
 )
 
 FILL_CACHE = (
@@ -131,17 +149,12 @@ FILL_CACHE = (
     " FROM (" + SESSIONS_CUBE.replace("{day_filter}", "AND toDate(ts, 'Europe/Istanbul') IN %(days)s") + ")"
 )
 
-# Every filled day also gets an empty (dim 0) row, so days without a visit count as cached; it adds
-# nothing to sums or visitor sets, so reads need no FINAL (fills are serialised, see stats.fill_lock).
-MARK_EMPTY_DAYS = (
-    "INSERT INTO {db}.stats_sessions_daily (day, dim, value, version, visits, cta_visits, visitors)"
-    " SELECT toDate(d), 0, '', toUInt64(0), toUInt64(0), toUInt64(0), uniqExactStateIf(toUInt64(0), 0)"
-    " FROM (SELECT arrayJoin(%(days)s) AS d) GROUP BY d"
-)
-
+# Only the cube rows of each day's newest fill (an older fill's rows may linger until merged).
 _CACHED_AND_LIVE = (
     "SELECT day, dim, value, visits, cta_visits, visitors FROM {db}.stats_sessions_daily"
-    " WHERE day >= toDate(%(first)s) AND day <= toDate(%(last_cached)s)"
+    " WHERE day >= toDate(%(first)s) AND day <= toDate(%(last_cached)s) AND (day, version) IN ("
+    "SELECT day, max(version) FROM {db}.stats_days"
+    " WHERE day >= toDate(%(first)s) AND day <= toDate(%(last_cached)s) GROUP BY day)"
     " UNION ALL " + SESSIONS_CUBE.replace("{day_filter}", "")
 )
 
@@ -157,7 +170,7 @@ STATS_VISITS = (
 STATS_LEAD_COLUMNS = (
     "toString(lead_id) AS id, toString(toDate(created_at, 'Europe/Istanbul')) AS day, status,"
     " source AS channel, if(last_source != '', last_source, first_source) AS traffic,"
-    " utm_campaign AS campaign, variant, city, device"
+    " utm_campaign AS campaign, variant, city, device, path(landing_page) AS landing"
 )
 
 STATS_LEADS = (
@@ -182,14 +195,14 @@ _SALES_IN_RANGE = "closed_at >= toDateTime(%(since)s) AND closed_at < toDateTime
 
 # Sales in the range with the attributes of their lead (which may have been created before the range).
 STATS_SALES = (
-    "SELECT id, day, revenue, traffic, campaign, variant, city, device FROM ("
+    "SELECT id, day, revenue, traffic, campaign, variant, city, device, landing FROM ("
     "SELECT toString(conversion_id) AS id, lead_id,"
     " toString(toDate(closed_at, 'Europe/Istanbul')) AS day, revenue FROM {db}.conversions"
     " WHERE (conversion_id, version) IN ("
     + LATEST_CONVERSION_KEYS.replace("{where}", _SALES_IN_RANGE)
     + ")) ANY LEFT JOIN ("
     "SELECT lead_id, if(last_source != '', last_source, first_source) AS traffic, utm_campaign AS campaign,"
-    " variant, city, device FROM {db}.leads WHERE (lead_id, version) IN ("
+    " variant, city, device, path(landing_page) AS landing FROM {db}.leads WHERE (lead_id, version) IN ("
     + LATEST_LEAD_KEYS.replace(
         "{where}", "lead_id IN (SELECT lead_id FROM {db}.conversions WHERE " + _SALES_IN_RANGE + ")"
     )

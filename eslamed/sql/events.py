@@ -2,3 +2,34 @@
 
 EXISTING_IDS = "SELECT event_id FROM {db}.events WHERE event_id IN %(ids)s"
 COUNT = "SELECT count(), uniqExact(event_id) FROM {db}.events"
+
+# The page view's id that tracking.js keeps in memory and sends as props.pv with every event.
+PV = "props_values[indexOf(props_keys, 'pv')]"
+
+# Sessions, as Plausible derives them: a visitor's events with no more than this many seconds
+# between one and the next are one visit.
+SESSION_GAP_S = 1800
+
+# A visitor's events including those sent before consent: tracking.js sends a "consent" event
+# with both the new visitor_id and the page view's id, which claims the page's earlier events.
+# `{range}` bounds the `ts` of both reads.
+VISITOR_EVENTS = (
+    "(visitor_id = %(visitor_id)s OR (visitor_id = '' AND " + PV + " IN ("
+    "SELECT " + PV + " FROM {db}.events"
+    " WHERE visitor_id = %(visitor_id)s AND {range} AND has(props_keys, 'pv'))))"
+)
+
+# Every event in the ts range with `who`: its visitor (own or claimed through the page view's id),
+# else its page view (a visitor without consent is known for one page), else the event alone.
+# The claims are read a day beyond the range on both sides: a page stays open a while.
+EVENTS_WITH_WHO = (
+    "SELECT ts, type, path, source, utm_campaign, variant, city, device,"
+    " if(visitor_id != '', visitor_id, if(claimed != '', claimed,"
+    " if(pv != '', concat('pv:', pv), concat('ev:', toString(event_id))))) AS who"
+    " FROM (SELECT event_id, ts, type, path, source, utm_campaign, variant, city, device, visitor_id,"
+    " " + PV + " AS pv FROM {db}.events"
+    " WHERE ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s) {day_filter}) AS page_events"
+    " ANY LEFT JOIN (SELECT " + PV + " AS pv, any(visitor_id) AS claimed FROM {db}.events"
+    " WHERE ts >= toDateTime(%(since)s) - 86400 AND ts < toDateTime(%(until)s) + 86400"
+    " AND visitor_id != '' AND has(props_keys, 'pv') GROUP BY pv HAVING pv != '') AS claims USING pv"
+)

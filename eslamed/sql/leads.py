@@ -1,5 +1,7 @@
 """Queries on `leads` and on the visitor's `events` history used for attribution."""
 
+from eslamed.sql import events
+
 EXISTING = """
 SELECT toString(lead_id), argMax(status, version)
 FROM {db}.leads
@@ -7,21 +9,39 @@ WHERE lead_id IN %(ids)s
 GROUP BY lead_id
 """
 
-# One pass over the visitor's last 90 days: the newest Google click id, the first and last
-# traffic source, and the first page of the latest session (the landing page).
-VISITOR_HISTORY = """
-SELECT
-    argMaxIf(gclid, ts, gclid != '' OR gbraid != '' OR wbraid != ''),
-    argMaxIf(gbraid, ts, gclid != '' OR gbraid != '' OR wbraid != ''),
-    argMaxIf(wbraid, ts, gclid != '' OR gbraid != '' OR wbraid != ''),
-    argMinIf(source, ts, type = 'pageview'),
-    argMaxIf(source, ts, type = 'pageview'),
-    argMinIf(url, ts, type = 'pageview' AND session_id IN (
-        SELECT argMax(session_id, ts) FROM {db}.events
-        WHERE visitor_id = %(visitor_id)s AND ts >= toDateTime(%(since)s)
-    ))
-FROM {db}.events
-WHERE visitor_id = %(visitor_id)s AND ts >= toDateTime(%(since)s)
-"""
+_SINCE = "ts >= toDateTime(%(since)s)"
+
+# One pass over the visitor's last 90 days (with what its page views sent before consent): the
+# newest Google click id, the first traffic source, and the first page view of the latest session
+# (sessions split at gaps of over SESSION_GAP_S, as the stats do): the visit's source is the
+# lead's last source, its URL the landing page.
+VISITOR_HISTORY = (
+    "SELECT last_gclid, last_gbraid, last_wbraid, first_source, tupleElement(landing, 4),"
+    " tupleElement(landing, 3) FROM (SELECT *,"
+    " arrayFilter(x -> x.2 AND x.1 >= arrayReduce('max', arrayMap((y, gap, i) -> if(i = 1 OR gap > "
+    + str(events.SESSION_GAP_S)
+    + ", y.1, 0), visits, arrayDifference(arrayMap(y -> y.1, visits)), arrayEnumerate(visits))), visits)[1]"
+    " AS landing FROM (SELECT"
+    " argMaxIf(gclid, ts, gclid != '' OR gbraid != '' OR wbraid != '') AS last_gclid,"
+    " argMaxIf(gbraid, ts, gclid != '' OR gbraid != '' OR wbraid != '') AS last_gbraid,"
+    " argMaxIf(wbraid, ts, gclid != '' OR gbraid != '' OR wbraid != '') AS last_wbraid,"
+    " argMinIf(source, ts, type = 'pageview') AS first_source,"
+    " arraySort(groupArray((toUInt32(ts), type = 'pageview', url, source))) AS visits"
+    " FROM {db}.events WHERE " + events.VISITOR_EVENTS.replace("{range}", _SINCE) + " AND " + _SINCE + "))"
+)
 
 COUNT = "SELECT count(), uniqExact(lead_id) FROM {db}.leads"
+
+# The visitor's newest call/WhatsApp lead of that channel, if it belongs to the visit still going
+# on: from its creation to now (its events included) no gap of over SESSION_GAP_S. A browser clock
+# behind the server's only drops events from the check, which then falls back to the two times.
+TAP_LEAD_IN_VISIT = (
+    "SELECT id, status FROM (SELECT toString(lead_id) AS id, status, toUInt32(created_at) AS at"
+    " FROM {db}.leads WHERE (lead_id, version) IN (SELECT lead_id, max(version) FROM {db}.leads"
+    " WHERE visitor_id = %(visitor_id)s AND source = %(source)s AND created_at >= toDateTime(%(since)s)"
+    " GROUP BY lead_id) ORDER BY created_at DESC, id LIMIT 1)"
+    " WHERE arrayReduce('max', arrayDifference(arraySort(arrayConcat([at],"
+    " arrayFilter(t -> t > at, (SELECT groupArray(toUInt32(ts)) FROM {db}.events"
+    " WHERE visitor_id = %(visitor_id)s AND ts >= toDateTime(%(since)s) AND ts <= toDateTime(%(now)s))),"
+    " [toUInt32(toDateTime(%(now)s))])))) <= " + str(events.SESSION_GAP_S)
+)

@@ -2,12 +2,15 @@
    JS errors, batched to /api/track. Budget: 1,024 bytes after minify + gzip -9 (the build checks),
    hence the one-letter names: d document, U endpoint, K attribution keys, P URL parameters,
    F "this visit is an ad click", A attribution (+ visitor_id), Q queue, D scroll marks,
-   R error count, I uuid, Y persist, S send, G flush, V record, C consent; E: hooks for site.js.
+   R error count, I uuid, W page-view id, Y persist, S send, G flush, V record, C consent;
+   E: hooks for site.js.
 
    KVKK: until the esl_consent cookie says 1 nothing is written to the device; events go out
    without visitor_id and the click id lives only in this page (A). The banner (site.js) calls
-   E.p() on "Kabul", which starts the 90-day first-party cookie + localStorage copy.
-   Sessions are derived on the server from visitor_id and time, as Plausible does.
+   E.p() on "Kabul", which starts the 90-day first-party cookie + localStorage copy and sends a
+   "consent" event carrying both this page view's in-memory id (props.pv, on every event) and the
+   new visitor_id: the server joins the page's earlier events to the visitor through it.
+   Sessions are derived on the server from visitor_id (or pv) and time, as Plausible does.
    Every handler is wrapped: this script never throws into the page. */
 (d => {
   try {
@@ -23,6 +26,7 @@
       // A random UUID from a blob URL: unlike crypto.randomUUID it also exists outside secure contexts
       // (the few empty blob URLs a page makes this way are freed when it unloads).
       I = () => URL.createObjectURL(new Blob).slice(-36),
+      W = I(),
       // Start (or refresh after a new ad click) the 90-day copy; only ever called with consent.
       // URLSearchParams serialises without ; or , so the same string fits a cookie and localStorage.
       // A.e is that copy's expiry; it rides along in events too, where the server ignores it.
@@ -47,7 +51,7 @@
               .catch(() => k < 5 && setTimeout(S, 1e3 << k, b, k + 1));
         } catch {}
       },
-      // The queue stays short (a page view, 4 scroll marks, 5 errors; taps flush at once),
+      // The queue stays short (a page view, 4 scroll marks, 5 errors, a few taps),
       // so one batch is well inside the server's 50 events / 16 KB.
       G = () => Q[0] && S(JSON.stringify({ events: Q.splice(0) }), 0),
       V = (t, p) => {
@@ -55,13 +59,13 @@
           ...A,
           event_id: I(),
           type: t,
-          url: location.href.slice(0, 2e3),
+          url: d.URL.slice(0, 2e3),
           ref: d.referrer,
           title: d.title,
           ts: Date.now(),
           screen: screen.width + "x" + screen.height,
           lang: navigator.language,
-          props: { ...p, variant: d.body.dataset.v }
+          props: { ...p, variant: d.body.dataset.v, pv: W }
         });
         setTimeout(G, 1e3);
       },
@@ -83,7 +87,6 @@
           V(/^tel:/.test(h) ? "call_click" : /wa\.me/.test(h) ? "whatsapp_click" : "click", {
             el: a.dataset.track || h.slice(0, 200)
           });
-          G();
         } catch {}
       },
       1
@@ -94,9 +97,12 @@
         V("scroll", { depth: D.shift() });
     });
     addEventListener("error", e => R++ < 5 && V("error", { msg: (e.message + "").slice(0, 200) }));
-    // Fires when the tab is hidden, switched or closed (and before bfcache): the last chance to send.
-    d.addEventListener("visibilitychange", () => d.hidden && G());
-    window.E = { a: A, p: Y, t: V };
+    // The tab is hidden, switched or closed, or the page is left (the spec and Chromium fire it on
+    // unload too, before pagehide): the last chance to send, so a page left within the 1 s batching
+    // delay keeps its page view. It bubbles from the document; flushing early when a tab comes back
+    // costs nothing. A tap that leaves the page (wa.me) or hides it (the dialer) is sent here too.
+    addEventListener("visibilitychange", G);
+    window.E = { a: A, p: () => (Y(), V("consent")), t: V };
     V("pageview");
   } catch {}
 })(document);
