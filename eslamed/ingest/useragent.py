@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from ua_parser import parse
+
+from eslamed.input_cache import cache_short_inputs
 
 BOT_PATTERN = re.compile(
     r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|mediapartners|adsbot|bingpreview|"
@@ -36,7 +37,7 @@ class Agent:
     is_bot: bool
 
 
-@lru_cache(maxsize=8192)
+@cache_short_inputs(maxsize=8192, max_chars=512)
 def classify(user_agent: str) -> Agent:
     if not user_agent or BOT_PATTERN.search(user_agent):
         return Agent("bot", "", "", True)
