@@ -33,8 +33,8 @@ from eslamed.input_cache import cache_short_inputs
 
 SCHEME = "eslamedfile"
 ENTRY = struct.Struct("<QdQ")  # key hash, window end (epoch s), count
-SLOTS = 16384
-PROBES = 16
+SLOTS = 65536  # 1.5 MB; linear probing stays short while under half full
+PROBES = 32
 FULL = -1
 OVER_LIMIT = 1 << 62  # the count reported for a key that found no slot: past any limit
 WARN_EVERY_S = 60.0
