@@ -23,7 +23,7 @@ from eslamed.ingest.source import referrer_host
 from eslamed.ingest.useragent import classify
 from eslamed.ratelimit import SLOTS, SharedFileStorage, rate_key, storage_uri
 from tests.support.admin import admin_app
-from tests.support.clients import post_raw, send_raw
+from tests.support.clients import new_event, post_raw, send_raw
 from tests.support.leads import SITE, form_lead, lead_env
 from tests.support.server import METRICS_AUTH
 
@@ -48,6 +48,9 @@ EDGE = "162.158.1.2"  # one of Cloudflare's
         ("172.30.0.1", None, "198.51.100.7", "198.51.100.7"),
         # X-Forwarded-For from a peer that is only Cloudflare is not read.
         (EDGE, None, "10.9.9.9", EDGE),
+        # A zone id is no client address, whatever its length.
+        (EDGE, "fe80::1%" + "x" * 50, None, EDGE),
+        ("172.30.0.1", None, "fe80::1%eth0", "172.30.0.1"),
     ],
 )
 def test_client_headers_are_believed_only_from_who_writes_them(peer, cf, xff, expected) -> None:
@@ -81,7 +84,9 @@ def test_ipv6_clients_are_one_counter_per_64() -> None:
     assert rate_key("") == ""
 
 
-def test_ipv6_addresses_of_one_64_share_the_lead_and_admin_limits(clickhouse, store, make_server) -> None:
+def test_ipv6_addresses_of_one_64_share_the_lead_and_admin_limits_and_no_header_makes_a_5xx(
+    clickhouse, store, make_server
+) -> None:
     server = make_server(
         clickhouse,
         store,
@@ -104,6 +109,23 @@ def test_ipv6_addresses_of_one_64_share_the_lead_and_admin_limits(clickhouse, st
     assert (
         post_raw(server.url, "/api/lead", orjson.dumps(form_lead()), other, source_ip="127.0.0.2")[0] == 201
     )
+
+    hostile = [
+        "",
+        ",",
+        "," * 4000,
+        "x" * 8000,
+        "fe80::1%eth0",
+        "::",
+        "1.2.3.4/24",
+        "\u00e7",
+        "1.2.3.4, , 5.6.7.8",
+    ]
+    event = orjson.dumps(new_event())
+    for value in hostile:
+        claims = {"CF-Connecting-IP": value, "X-Forwarded-For": value}
+        for source in ("127.0.0.1", "127.0.0.2"):
+            assert post_raw(server.url, "/api/track", event, claims, source_ip=source)[0] == 202, value
 
 
 def test_a_full_rate_limit_table_refuses_and_never_resets_other_counters(tmp_path: Path, caplog) -> None:

@@ -28,7 +28,11 @@ MAX_CACHED_HEADERS_CHARS = 256
 @cache_short_inputs(maxsize=16384, max_chars=MAX_ADDRESS_CHARS)
 def _parse(value: str) -> Address | None:
     """Cached: parsing was ~10% of a /api/track request's CPU, and the same few
-    proxy and visitor addresses come back again and again. Address objects are immutable."""
+    proxy and visitor addresses come back again and again. Address objects are immutable.
+    An IPv6 zone ("fe80::1%anything") names an interface of the sender's host, never a client:
+    refused, so a header cannot make an address of any length that still matches its /64."""
+    if "%" in value:
+        return None
     try:
         return ipaddress.ip_address(value.strip())
     except ValueError:
