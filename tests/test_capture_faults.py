@@ -177,6 +177,14 @@ def test_sigterm_drains_the_ring_before_the_worker_exits(clickhouse, store, make
             },
             "METRICS_TOKEN contains the placeholder text 'example'",
         ),
+        (
+            {
+                "ESLAMED_ENV": "production",
+                "ADMIN_SECRET": "9f2c4e7a1b8d3f6e0a5c2b9d7e4f1a3c",
+                "CLICKHOUSE_URL": f"clickhouse://eslamed:{ENV_EXAMPLE['CLICKHOUSE_PASSWORD']}@127.0.0.1:1/x",
+            },
+            "CLICKHOUSE_URL password contains the placeholder text 'change-me'",
+        ),
         ({"CLOUDFLARE_PROXIES": "cloudflare"}, "CLOUDFLARE_PROXIES: 'cloudflare'"),
         ({"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES: '10.0.0.0/33'"),
         ({"FLUSH_INTERVAL_S": "soon"}, "FLUSH_INTERVAL_S: 'soon' is not a number"),
