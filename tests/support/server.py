@@ -9,7 +9,7 @@ from pathlib import Path
 from eslamed.devtools.server_process import ServerProcess
 from tests.support.paths import GEOIP_CITY, REPO
 
-__all__ = ["METRICS_AUTH", "ServerProcess", "base_env"]
+__all__ = ["METRICS_AUTH", "METRICS_TOKEN", "ServerProcess", "base_env"]
 
 METRICS_TOKEN = "test-metrics-token-0123456789abcdef"
 METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
