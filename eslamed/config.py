@@ -49,6 +49,8 @@ class Settings:
     lead_rate_limit: str = "5/minute"
     admin_allowed_ips: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     admin_fail_limit: str = "20/minute"
+    cloudflare_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    metrics_token: str = ""
     site_dist: Path = Path("site/dist")
     notify_retry_s: float = 5.0
     notify_sweep_s: float = 2.0
@@ -92,6 +94,41 @@ OPTIONAL_PREFIXES = (
 )
 
 
+# Cloudflare's published edge ranges (https://www.cloudflare.com/ips-v4 and /ips-v6, 2024):
+# the only peers whose CF-Connecting-IP is believed. ops/Caddyfile trusts the same list.
+CLOUDFLARE_RANGES = (
+    "173.245.48.0/20,103.21.244.0/22,103.22.200.0/22,103.31.4.0/22,141.101.64.0/18,"
+    "108.162.192.0/18,190.93.240.0/20,188.114.96.0/20,197.234.240.0/22,198.41.128.0/17,"
+    "162.158.0.0/15,104.16.0.0/13,104.24.0.0/14,172.64.0.0/13,131.0.72.0/22,"
+    "2400:cb00::/32,2606:4700::/32,2803:f800::/32,2405:b500::/32,2405:8100::/32,"
+    "2a06:98c0::/29,2c0f:f248::/32"
+)
+
+# Values that ship in ops/env.example and docs: anyone who read them knows them.
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "example", "placeholder", "your-", "secret", "password")
+MIN_DISTINCT_CHARS = 10
+
+
+def weak_secret(value: str) -> str | None:
+    """Why a production secret is guessable, or None. Length alone is not enough: the example
+    value is 45 characters and public, and "a" * 24 is 24 characters."""
+    lowered = value.lower()
+    for marker in PLACEHOLDER_MARKERS:
+        if marker in lowered:
+            return f"contains the placeholder text {marker!r}"
+    if len(set(value)) < MIN_DISTINCT_CHARS:
+        return f"has fewer than {MIN_DISTINCT_CHARS} different characters"
+    return None
+
+
+def _production_secret(name: str, value: str, min_len: int = 24) -> None:
+    if len(value) < min_len:
+        raise ConfigError(f"{name} must be at least {min_len} characters in production")
+    reason = weak_secret(value)
+    if reason:
+        raise ConfigError(f"{name} {reason}; generate one with: openssl rand -hex 24")
+
+
 def parse_clickhouse_url(url: str) -> ClickHouseTarget:
     parsed = urlparse(url)
     if parsed.scheme != "clickhouse" or not parsed.hostname:
@@ -116,6 +153,13 @@ def parse_cidrs(name: str, raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.
         except ValueError as exc:
             raise ConfigError(f"{name}: {part!r} is not a CIDR or IP address") from exc
     return tuple(nets)
+
+
+def _cloudflare(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Unset: Cloudflare's published ranges; "none": no peer is Cloudflare (no CDN in front)."""
+    if raw.strip().lower() == "none":
+        return ()
+    return parse_cidrs("CLOUDFLARE_PROXIES", raw or CLOUDFLARE_RANGES)
 
 
 def check_geoip_db(path: Path) -> None:
@@ -164,8 +208,14 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = Path(
 
     production = values.get("ESLAMED_ENV", "development") == "production"
     admin_secret = _required(values, "ADMIN_SECRET")
-    if production and len(admin_secret) < 24:
-        raise ConfigError("ADMIN_SECRET must be at least 24 characters in production")
+    metrics_token = values.get("METRICS_TOKEN", "").strip()
+    clickhouse = parse_clickhouse_url(_required(values, "CLICKHOUSE_URL"))
+    if production:
+        _production_secret("ADMIN_SECRET", admin_secret)
+        if metrics_token:
+            _production_secret("METRICS_TOKEN", metrics_token)
+        if clickhouse.password:
+            _production_secret("CLICKHOUSE_URL password", clickhouse.password, min_len=0)
 
     geoip = Path(_required(values, "GEOIP_CITY_DB"))
     check_geoip_db(geoip)
@@ -176,7 +226,7 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = Path(
             raise ConfigError(f"SITE_ORIGINS: {origin!r} must start with http:// or https://")
 
     return Settings(
-        clickhouse=parse_clickhouse_url(_required(values, "CLICKHOUSE_URL")),
+        clickhouse=clickhouse,
         admin_secret=admin_secret,
         geoip_city_db=geoip,
         trusted_proxies=parse_cidrs("TRUSTED_PROXIES", values.get("TRUSTED_PROXIES", "")),
@@ -194,6 +244,8 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = Path(
         lead_rate_limit=values.get("LEAD_RATE_LIMIT") or "5/minute",
         admin_allowed_ips=parse_cidrs("ADMIN_ALLOWED_IPS", values.get("ADMIN_ALLOWED_IPS", "")),
         admin_fail_limit=values.get("ADMIN_FAIL_LIMIT") or "20/minute",
+        cloudflare_proxies=_cloudflare(values.get("CLOUDFLARE_PROXIES", "")),
+        metrics_token=metrics_token,
         site_dist=Path(values.get("SITE_DIST") or "site/dist"),
         notify_retry_s=_number(values, "NOTIFY_RETRY_S", 5.0, float),
         notify_sweep_s=_number(values, "NOTIFY_SWEEP_S", 2.0, float),

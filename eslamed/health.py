@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from eslamed import metrics
+from eslamed.admin.auth import secret_matches
 
 READY_FILL_LIMIT = 0.9
 
@@ -37,9 +38,19 @@ def readyz() -> tuple[Response, int]:
     return jsonify(body), 200 if ready else 503
 
 
+def metrics_allowed(authorization: str, token: str) -> bool:
+    """/metrics counts leads, sales and failed logins: only a scraper holding METRICS_TOKEN
+    reads it. Without a token configured nobody does (it is never public by default)."""
+    scheme, _, given = authorization.partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and secret_matches(given.strip(), token)
+
+
 @bp.get("/metrics")
-def metrics_view() -> Response:
+def metrics_view() -> Response | tuple[Response, int]:
     runtime = current_app.extensions["eslamed"]
+    if not metrics_allowed(request.headers.get("Authorization", ""), runtime.settings.metrics_token):
+        body = {"error": "/metrics needs Authorization: Bearer <METRICS_TOKEN>"}
+        return jsonify(body), 401, {"WWW-Authenticate": "Bearer"}
     if runtime.flusher is not None:
         runtime.flusher.report()
     return Response(metrics.render(), mimetype=metrics.CONTENT_TYPE)

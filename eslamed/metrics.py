@@ -50,6 +50,10 @@ CLICKHOUSE_UP = Gauge(
     "eslamed_clickhouse_up", "1 when the last flush reached ClickHouse", multiprocess_mode="min"
 )
 
+RATELIMIT_TABLE_FULL = Counter(
+    "eslamed_ratelimit_table_full_total",
+    "Rate-limit checks refused because every slot for the key held another live counter",
+)
 ADMIN_AUTH_REFUSED = Counter(
     "eslamed_admin_auth_refused_total", "Admin requests refused, by status", ["status"]
 )

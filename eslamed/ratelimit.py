@@ -4,27 +4,55 @@ flask-limiter's `memory://` storage is per process, so N workers would allow N t
 limit. We have no Redis, so the counters live in a small file-backed hash table that all
 workers map; each update holds an `flock` for a few microseconds. Only fixed windows are
 supported, which is what flask-limiter uses by default.
+
+Counters are keyed by `rate_key(ip)`: an IPv6 client is one /64 (one customer line or
+server gets a whole /64, so per address it would have 2^64 fresh counters). When all the
+probe slots for a key hold live counters of other keys, nothing is overwritten (that would
+reset someone else's count, and a flood of fresh keys would wipe every limit): the request
+is refused as over the limit, counted in `eslamed_ratelimit_table_full_total` and logged.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import ipaddress
+import logging
 import mmap
 import os
 import struct
 import time
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
 from limits import RateLimitItem
 from limits.storage import Storage
 
+from eslamed import metrics
+from eslamed.input_cache import cache_short_inputs
+
 SCHEME = "eslamedfile"
 ENTRY = struct.Struct("<QdQ")  # key hash, window end (epoch s), count
-SLOTS = 16384
-PROBES = 16
+SLOTS = 65536  # 1.5 MB; linear probing stays short while under half full
+PROBES = 32
+FULL = -1
+OVER_LIMIT = 1 << 62  # the count reported for a key that found no slot: past any limit
+WARN_EVERY_S = 60.0
+log = logging.getLogger(__name__)
+
+
+@cache_short_inputs(maxsize=16384, max_chars=64)
+def rate_key(ip: str) -> str:
+    """The identity a limit counts: an IPv4 address, or the /64 of an IPv6 one."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:
+            return str(addr.ipv4_mapped)
+        return str(ipaddress.IPv6Network((addr, 64), strict=False))
+    return ip
 
 
 def storage_uri(path: Path) -> str:
@@ -42,30 +70,36 @@ class SharedFileStorage(Storage):
         if os.fstat(self._fd).st_size < ENTRY.size * SLOTS:
             os.ftruncate(self._fd, ENTRY.size * SLOTS)
         self._mm = mmap.mmap(self._fd, ENTRY.size * SLOTS)
+        self._warned_at = float("-inf")
 
     @property
     def base_exceptions(self) -> type[Exception]:
         return OSError
 
     @staticmethod
-    @lru_cache(maxsize=16384)
+    @cache_short_inputs(maxsize=16384, max_chars=256)
     def _hash(key: str) -> int:
         return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") or 1
 
-    def _find(self, key_hash: int, now: float, claim: bool) -> int | None:
-        """Slot index holding key_hash; with claim, an empty or expired slot is taken for it."""
+    def _find(self, key_hash: int, now: float) -> int:
+        """Slot holding key_hash, else the first empty or expired slot where it may go, else FULL."""
         start = key_hash % SLOTS
-        free = None
+        free = FULL
         for i in range(PROBES):
             idx = (start + i) % SLOTS
             h, end, _ = ENTRY.unpack_from(self._mm, idx * ENTRY.size)
             if h == key_hash:
                 return idx
-            if free is None and (h == 0 or end <= now):
+            if free == FULL and (h == 0 or end <= now):
                 free = idx
-        if claim:
-            return free if free is not None else start
-        return None
+        return free
+
+    def _full(self, now: float) -> int:
+        metrics.RATELIMIT_TABLE_FULL.inc()
+        if now - self._warned_at >= WARN_EVERY_S:
+            self._warned_at = now
+            log.warning("rate-limit table full: refusing requests whose counter has no free slot")
+        return OVER_LIMIT
 
     def _locked(self):
         fcntl.flock(self._fd, fcntl.LOCK_EX)
@@ -75,8 +109,9 @@ class SharedFileStorage(Storage):
         now = time.time()
         key_hash = self._hash(key)
         with self._locked():
-            idx = self._find(key_hash, now, claim=True)
-            assert idx is not None
+            idx = self._find(key_hash, now)
+            if idx == FULL:
+                return self._full(now)
             h, end, count = ENTRY.unpack_from(self._mm, idx * ENTRY.size)
             if h != key_hash or end <= now:
                 end, count = now + expiry, 0
@@ -86,20 +121,23 @@ class SharedFileStorage(Storage):
 
     def get(self, key: str) -> int:
         now = time.time()
+        key_hash = self._hash(key)
         with self._locked():
-            idx = self._find(self._hash(key), now, claim=False)
-            if idx is None:
-                return 0
-            _, end, count = ENTRY.unpack_from(self._mm, idx * ENTRY.size)
-            return count if end > now else 0
+            idx = self._find(key_hash, now)
+            if idx == FULL:
+                return self._full(now)
+            h, end, count = ENTRY.unpack_from(self._mm, idx * ENTRY.size)
+            return count if h == key_hash and end > now else 0
 
     def get_expiry(self, key: str) -> float:
         now = time.time()
+        key_hash = self._hash(key)
         with self._locked():
-            idx = self._find(self._hash(key), now, claim=False)
-            if idx is None:
+            idx = self._find(key_hash, now)
+            if idx == FULL:
                 return now
-            return ENTRY.unpack_from(self._mm, idx * ENTRY.size)[1]
+            h, end, _ = ENTRY.unpack_from(self._mm, idx * ENTRY.size)
+            return end if h == key_hash and end > now else now
 
     def check(self) -> bool:
         return not self._mm.closed
@@ -110,9 +148,10 @@ class SharedFileStorage(Storage):
         return None
 
     def clear(self, key: str) -> None:
+        key_hash = self._hash(key)
         with self._locked():
-            idx = self._find(self._hash(key), time.time(), claim=False)
-            if idx is not None:
+            idx = self._find(key_hash, time.time())
+            if idx != FULL and ENTRY.unpack_from(self._mm, idx * ENTRY.size)[0] == key_hash:
                 ENTRY.pack_into(self._mm, idx * ENTRY.size, 0, 0.0, 0)
 
 
@@ -128,7 +167,7 @@ class FixedWindow:
 
     def hit(self, identifier: str) -> bool:
         """Count one request; False once the identifier is over the limit in this window."""
-        return self.storage.incr(self.prefix + identifier, self.expiry) <= self.amount
+        return self.storage.incr(self.prefix + rate_key(identifier), self.expiry) <= self.amount
 
 
 class _Unlock:

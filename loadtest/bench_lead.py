@@ -28,7 +28,7 @@ from eslamed.devtools.clickhouse_server import LocalClickHouse
 from tests.conftest import migrated_store
 from tests.support.leads import form_lead, lead_env, post_lead
 from tests.support.peers import Peer, PushDevice, telegram_peer, vapid_private_key, whatsapp_peer
-from tests.support.server import ServerProcess, base_env
+from tests.support.server import METRICS_AUTH, ServerProcess, base_env
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ADMIN = {"X-Admin-Secret": "test-admin-secret-0123456789abcdef"}
@@ -110,7 +110,7 @@ def run(rate: float, duration_s: float, workers: int) -> dict:
             phone = request.json()["text"].split("Telefon: ")[1].split("\n")[0]
             if phone in sent_at:
                 notify_delays.append(request.received_at - sent_at[phone])
-        metrics_text = requests.get(f"{server.url}/metrics", timeout=10).text
+        metrics_text = requests.get(f"{server.url}/metrics", headers=METRICS_AUTH, timeout=10).text
         kept = codes.get(201, 0) + codes.get(202, 0)  # 202: journaled, stored once ClickHouse keeps up
         deadline = time.monotonic() + 60
         while (stored := store.query(f"SELECT uniqExact(lead_id) FROM {store.database}.leads")[0][0]) < kept:

@@ -22,6 +22,7 @@ from loadtest.procstat import cpu_ms, tree_cpu_ms
 
 # A fresh secret per run; the locust admin user gets it through the environment.
 ADMIN_SECRET = secrets.token_urlsafe(32)
+METRICS_TOKEN = secrets.token_hex(24)
 DATABASE = "loadtest"
 CLICKHOUSE_QUERY_MEMORY = 1 * 1024**3
 CLICKHOUSE_SERVER_MEMORY = 2 * 1024**3
@@ -42,7 +43,7 @@ def split_cpus(server_cpus: str | None) -> tuple[str | None, str | None]:
 
 
 def server_env(clickhouse_url: str, workdir: Path, spool: Path, **overrides: str) -> dict[str, str]:
-    """Production settings except: loopback is the trusted proxy (the load generator sends the
+    """Production settings except: loopback is Cloudflare (the load generator sends the
     visitor address in CF-Connecting-IP, as Cloudflare would)."""
     geoip = os.environ.get("GEOIP_CITY_DB") or str(GEOIP_CITY)
     env = {
@@ -50,6 +51,8 @@ def server_env(clickhouse_url: str, workdir: Path, spool: Path, **overrides: str
         "ADMIN_SECRET": ADMIN_SECRET,
         "GEOIP_CITY_DB": geoip,
         "TRUSTED_PROXIES": "127.0.0.1/32",
+        "CLOUDFLARE_PROXIES": "127.0.0.1/32",
+        "METRICS_TOKEN": METRICS_TOKEN,
         "SPOOL_DIR": str(spool),
         "DATA_DIR": str(workdir / "data"),
         "SITE_ORIGINS": SITE_ORIGIN,
@@ -141,7 +144,8 @@ def stop_server(server: ServerProcess) -> None:
 
 def prometheus_values(url: str) -> dict[str, float]:
     """Unlabelled samples from /metrics (labelled ones summed under their bare name)."""
-    text = requests.get(f"{url}/metrics", timeout=5).text
+    auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    text = requests.get(f"{url}/metrics", headers=auth, timeout=5).text
     values: dict[str, float] = {}
     for line in text.splitlines():
         if not line or line.startswith("#"):

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(clickhouse-server clickhouse-client chromium python3-venv zookeeper docker-compose)
 
 APT_PACKAGES+=(wrk)  # loadtest/bench_track.py drives the server with wrk
+APT_PACKAGES+=(caddy)  # tests/test_caddy_edge.py runs the shipped ops/Caddyfile in front of the server
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from dotenv import dotenv_values
 
 from eslamed.config import parse_clickhouse_url
 from eslamed.ingest.event_sink import EventSink, encode
@@ -26,6 +27,7 @@ from tests.support.server import base_env
 from tests.test_capture_server import counts, metric
 
 HOLD = {"FLUSH_INTERVAL_S": "3600", "FLUSH_BATCH_SIZE": "1000000"}
+ENV_EXAMPLE = dotenv_values(REPO / "ops" / "env.example")
 
 
 def post_batches(url: str, batches: int, size: int) -> list[str]:
@@ -159,6 +161,31 @@ def test_sigterm_drains_the_ring_before_the_worker_exits(clickhouse, store, make
         ({"CLICKHOUSE_URL": "mysql://x"}, "CLICKHOUSE_URL must look like"),
         ({"ADMIN_SECRET": ""}, "ADMIN_SECRET is required"),
         ({"ESLAMED_ENV": "production", "ADMIN_SECRET": "short"}, "ADMIN_SECRET must be at least 24"),
+        (
+            {"ESLAMED_ENV": "production", "ADMIN_SECRET": ENV_EXAMPLE["ADMIN_SECRET"]},
+            "ADMIN_SECRET contains the placeholder text 'change-me'",
+        ),
+        (
+            {"ESLAMED_ENV": "production", "ADMIN_SECRET": "ab" * 16},
+            "ADMIN_SECRET has fewer than 10 different characters",
+        ),
+        (
+            {
+                "ESLAMED_ENV": "production",
+                "ADMIN_SECRET": "9f2c4e7a1b8d3f6e0a5c2b9d7e4f1a3c",
+                "METRICS_TOKEN": "0123456789abcdef-example-token",
+            },
+            "METRICS_TOKEN contains the placeholder text 'example'",
+        ),
+        (
+            {
+                "ESLAMED_ENV": "production",
+                "ADMIN_SECRET": "9f2c4e7a1b8d3f6e0a5c2b9d7e4f1a3c",
+                "CLICKHOUSE_URL": f"clickhouse://eslamed:{ENV_EXAMPLE['CLICKHOUSE_PASSWORD']}@127.0.0.1:1/x",
+            },
+            "CLICKHOUSE_URL password contains the placeholder text 'change-me'",
+        ),
+        ({"CLOUDFLARE_PROXIES": "cloudflare"}, "CLOUDFLARE_PROXIES: 'cloudflare'"),
         ({"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES: '10.0.0.0/33'"),
         ({"FLUSH_INTERVAL_S": "soon"}, "FLUSH_INTERVAL_S: 'soon' is not a number"),
     ],

@@ -12,6 +12,7 @@ from eslamed.sql import events as sql
 from eslamed.store import Store
 from tests.support.clients import BROWSER_UA, HEADERS, dumps, new_event, post_raw
 from tests.support.polling import wait_for
+from tests.support.server import METRICS_AUTH
 
 GOOD = dumps(new_event())
 
@@ -21,7 +22,7 @@ def counts(store: Store) -> tuple[int, int]:
 
 
 def metric(server_url: str, name: str) -> float:
-    text = requests.get(f"{server_url}/metrics", timeout=5).text
+    text = requests.get(f"{server_url}/metrics", headers=METRICS_AUTH, timeout=5).text
     total = 0.0
     for line in text.splitlines():
         if line.startswith(name) and not line.startswith("#"):
@@ -140,7 +141,7 @@ def test_metrics_and_health_endpoints(clickhouse, store, make_server) -> None:
     ready = requests.get(f"{server.url}/readyz", timeout=5)
     assert ready.status_code == 200 and ready.json()["clickhouse"] == "up"
     assert wait_for(lambda: metric(server.url, "eslamed_events_flushed_total") == 10)
-    text = requests.get(f"{server.url}/metrics", timeout=5).text
+    text = requests.get(f"{server.url}/metrics", headers=METRICS_AUTH, timeout=5).text
     assert re.search(r"^eslamed_events_accepted_total 10\.0$", text, re.M)
     for name in ("eslamed_ring_fill_ratio", "eslamed_spill_bytes", "eslamed_flush_seconds_count"):
         assert name in text

@@ -13,7 +13,7 @@ from schemathesis.checks import positive_data_acceptance
 from tests.conftest import migrated_store
 from tests.support.clients import BROWSER_UA
 from tests.support.paths import REPO
-from tests.support.server import ServerProcess, base_env
+from tests.support.server import METRICS_TOKEN, ServerProcess, base_env
 
 SECRET = base_env("clickhouse://x", "x", Path("."))["ADMIN_SECRET"]
 
@@ -46,13 +46,15 @@ def live_server(clickhouse, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @schema.auth()
 class AdminSecret:
-    """Lets schemathesis know how admin calls authenticate, so its auth checks strip the real header."""
+    """Lets schemathesis know how admin calls (and the /metrics scraper) authenticate, so its auth
+    checks strip the real header."""
 
     def get(self, case, context) -> str:
-        return SECRET
+        return METRICS_TOKEN if case.path == "/metrics" else SECRET
 
     def set(self, case, data: str, context) -> None:
-        case.headers = {**(case.headers or {}), "X-Admin-Secret": data}
+        header = {"Authorization": f"Bearer {data}"} if case.path == "/metrics" else {"X-Admin-Secret": data}
+        case.headers = {**(case.headers or {}), **header}
 
 
 @schema.parametrize()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from eslamed.config import CLOUDFLARE_RANGES
 from tests.support.paths import REPO
 
 OPS = REPO / "ops"
@@ -30,7 +32,7 @@ def test_compose_invariants() -> None:
     clickhouse, app, caddy = services["clickhouse"], services["app"], services["caddy"]
     assert re.fullmatch(r"clickhouse/clickhouse-server:\d+\.\d+\.\d+\.\d+", clickhouse["image"])
     assert re.fullmatch(r"caddy:\d+\.\d+\.\d+-alpine", caddy["image"])
-    assert "ports" not in clickhouse and "ports" not in app
+    assert "ports" not in clickhouse and app["ports"] == ["127.0.0.1:8000:8000"]
     assert clickhouse["networks"] == ["backend"] and compose["networks"]["backend"]["internal"] is True
     assert "CLICKHOUSE_PASSWORD:?" in clickhouse["environment"]["CLICKHOUSE_PASSWORD"]
     assert "${CLICKHOUSE_PASSWORD:?" in app["environment"]["CLICKHOUSE_URL"]
@@ -43,7 +45,30 @@ def test_compose_invariants() -> None:
         assert (OPS / path).is_file(), path
     assert (OPS / caddy["volumes"][0].split(":")[0]).is_file()
     assert (OPS / app["build"]["context"] / app["build"]["dockerfile"]).resolve().is_file()
-    assert app["environment"]["TRUSTED_PROXIES"] == compose["networks"]["edge"]["ipam"]["config"][0]["subnet"]
+    edge = ipaddress.ip_network(compose["networks"]["edge"]["ipam"]["config"][0]["subnet"])
+    gateway = next(edge.hosts())  # Docker forwards the loopback-published port from here
+    assert app["environment"]["TRUSTED_PROXIES"] == f"{gateway}/32"
+    assert caddy["environment"]["APP_UPSTREAM"] == "127.0.0.1:8000"
+
+
+@pytest.mark.parametrize("relative", ["docker-compose.yml", "cluster/docker-compose.yml"])
+def test_docker_publishes_nothing_past_the_host_firewall(relative: str) -> None:
+    """Docker's published ports are DNAT'ed before ufw sees them, so "allow 443 only from
+    Cloudflare" would not hold for them: the edge runs on the host network, the rest on loopback."""
+    services = yaml.safe_load((OPS / relative).read_text())["services"]
+    assert services["caddy"]["network_mode"] == "host" and "ports" not in services["caddy"]
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), (relative, name, port)
+
+
+@pytest.mark.parametrize("relative", ["Caddyfile", "cluster/Caddyfile"])
+def test_caddy_strips_client_claims_and_keeps_metrics_inside(relative: str) -> None:
+    text = (OPS / relative).read_text()
+    assert "header_up -CF-Connecting-IP" in text
+    assert "respond /metrics* 404" in text
+    trusted = re.search(r"^\s*trusted_proxies (.+)$", text, re.M)
+    assert trusted and trusted.group(1).split() == CLOUDFLARE_RANGES.split(","), "same list as the app's"
 
 
 @pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose (Debian package) missing")

@@ -10,7 +10,7 @@ import requests
 
 from tests.conftest import migrated_store
 from tests.support.browser import MOBILE_UA
-from tests.support.server import ServerProcess, base_env
+from tests.support.server import METRICS_AUTH, ServerProcess, base_env
 from tests.support.site import build_into
 
 HEADERS = {"User-Agent": MOBILE_UA}
@@ -84,7 +84,7 @@ def test_unknown_paths_get_the_turkish_404_page(served) -> None:
 def test_the_site_never_answers_for_api_admin_or_health_paths(served) -> None:
     url, _ = served
     assert get(url + "/healthz").json() == {"status": "ok"}
-    assert get(url + "/metrics").headers["Content-Type"].startswith("text/plain")
+    assert get(url + "/metrics", headers=METRICS_AUTH).headers["Content-Type"].startswith("text/plain")
     for path in ("/api/lead", "/api/unknown", "/admin/", "/admin/x", "/readyz"):
         for method in ("GET", "POST"):
             answer = requests.request(method, url + path, headers=HEADERS, timeout=5)

@@ -2,8 +2,9 @@
 
 The secret is compared as SHA-256 digests with `hmac.compare_digest`, so neither the
 position of the first wrong character nor the length of the guess shows in the timing.
-Failed attempts are counted per client IP in the limiter shared by all workers; past the
-limit every request from that IP gets 429, right secret or not, so a guesser learns nothing.
+Failed attempts are counted per client IP (an IPv6 client per /64) in the limiter shared
+by all workers; past the limit every request from that IP gets 429, right secret or not,
+so a guesser learns nothing.
 The secret is never logged and never echoed in a response.
 """
 
@@ -19,6 +20,7 @@ from limits import parse as parse_limit
 from limits.strategies import RateLimiter
 
 from eslamed.ingest.client_ip import Network
+from eslamed.ratelimit import rate_key
 
 HEADER = "X-Admin-Secret"
 FAIL_SCOPE = "admin-auth-fail"
@@ -72,11 +74,12 @@ class AdminGate:
     def check(self, ip: str, given: str | None) -> Refusal | None:
         if not ip_allowed(ip, self.allowed):
             return IP_REFUSED
-        if not self.limiter.test(self.fail_limit, FAIL_SCOPE, ip):
+        key = rate_key(ip)
+        if not self.limiter.test(self.fail_limit, FAIL_SCOPE, key):
             return TOO_MANY
         if given and secret_matches(given, self._secret):
             return None
-        self.limiter.hit(self.fail_limit, FAIL_SCOPE, ip)
+        self.limiter.hit(self.fail_limit, FAIL_SCOPE, key)
         return WRONG if given else MISSING
 
     def __repr__(self) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import maxminddb
+
+from eslamed.input_cache import cache_short_inputs
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ NOWHERE = Place()
 class GeoLookup:
     def __init__(self, path: Path) -> None:
         self._reader = maxminddb.open_database(str(path), maxminddb.MODE_MMAP)
-        self.lookup = lru_cache(maxsize=65536)(self._lookup)
+        self.lookup = cache_short_inputs(maxsize=65536, max_chars=64)(self._lookup)
 
     def _lookup(self, ip: str) -> Place:
         if not ip:

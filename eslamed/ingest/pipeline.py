@@ -10,13 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from eslamed.ingest.geo import NOWHERE, GeoLookup, Place
 from eslamed.ingest.source import classify_source, referrer_host
 from eslamed.ingest.useragent import Agent, classify
+from eslamed.input_cache import cache_short_inputs
 
 MAX_FUTURE_SKEW_S = 60
 MAX_PAST_AGE_S = 72 * 3600
@@ -68,7 +68,7 @@ def geolocate(event: Event, ctx: Context) -> Event | Drop:
     return event
 
 
-@lru_cache(maxsize=4096)
+@cache_short_inputs(maxsize=4096, max_chars=512)
 def url_path(url: str) -> str:
     return urlsplit(url).path or "/"
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from urllib.parse import urlsplit
+
+from eslamed.input_cache import cache_short_inputs
 
 SEARCH_ENGINES = ("google.", "bing.", "yandex.", "duckduckgo.", "yahoo.", "ecosia.", "baidu.", "search.")
 SOCIAL = (
@@ -27,7 +28,7 @@ SEARCH_NAMES = frozenset({"google", "bing", "yandex", "duckduckgo", "yahoo"})
 SOCIAL_NAMES = frozenset({"facebook", "instagram", "twitter", "linkedin", "youtube", "tiktok", "whatsapp"})
 
 
-@lru_cache(maxsize=4096)
+@cache_short_inputs(maxsize=4096, max_chars=512)
 def referrer_host(ref: str) -> str:
     """Host of the referrer; a bare name such as "google" (the beacon spec allows it) is kept as is."""
     if not ref:
@@ -36,7 +37,7 @@ def referrer_host(ref: str) -> str:
     return host.removeprefix("www.")
 
 
-@lru_cache(maxsize=4096)
+@cache_short_inputs(maxsize=4096, max_chars=512)
 def classify_source(
     has_click_id: bool, utm_medium: str, utm_source: str, ref_host: str, own_hosts: frozenset[str]
 ) -> str:

@@ -46,6 +46,7 @@ def request_ip(environ: dict[str, Any], runtime: Runtime) -> str:
         environ.get("HTTP_CF_CONNECTING_IP"),
         environ.get("HTTP_X_FORWARDED_FOR"),
         runtime.settings.trusted_proxies,
+        runtime.settings.cloudflare_proxies,
     )
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-from ua_parser import parse
+import ua_parser
+
+from eslamed.input_cache import cache_short_inputs
 
 BOT_PATTERN = re.compile(
     r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|mediapartners|adsbot|bingpreview|"
@@ -21,6 +22,17 @@ BOT_PATTERN = re.compile(
 TABLET_PATTERN = re.compile(r"ipad|tablet|kindle|silk|(android(?!.*mobile))", re.IGNORECASE)
 MOBILE_PATTERN = re.compile(r"mobi|iphone|ipod|android.*mobile|windows phone", re.IGNORECASE)
 
+
+def _uncached_parser() -> ua_parser.Parser:
+    """ua-parser's default parser keeps the last 2,000 raw User-Agent strings, whatever their
+    length (up to 8 KB each); `classify` caches already, short strings only, so parse without it."""
+    resolver = ua_parser.parser.resolver
+    if isinstance(resolver, ua_parser.CachingResolver):
+        resolver = resolver.parser
+    return ua_parser.Parser(resolver)
+
+
+parse = _uncached_parser().parse
 
 WARM_UP_AGENT = (
     "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -36,7 +48,7 @@ class Agent:
     is_bot: bool
 
 
-@lru_cache(maxsize=8192)
+@cache_short_inputs(maxsize=8192, max_chars=512)
 def classify(user_agent: str) -> Agent:
     if not user_agent or BOT_PATTERN.search(user_agent):
         return Agent("bot", "", "", True)

@@ -36,7 +36,9 @@ def _client_ip() -> str:
     return request_ip(request.environ, _runtime())
 
 
-limiter = Limiter(key_func=_client_ip, default_limits=[], headers_enabled=False)
+limiter = Limiter(
+    key_func=lambda: eslamed.ratelimit.rate_key(_client_ip()), default_limits=[], headers_enabled=False
+)
 
 
 @bp.record_once

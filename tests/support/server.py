@@ -9,7 +9,10 @@ from pathlib import Path
 from eslamed.devtools.server_process import ServerProcess
 from tests.support.paths import GEOIP_CITY, REPO
 
-__all__ = ["ServerProcess", "base_env"]
+__all__ = ["METRICS_AUTH", "METRICS_TOKEN", "ServerProcess", "base_env"]
+
+METRICS_TOKEN = "test-metrics-token-0123456789abcdef"
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 def base_env(clickhouse_url: str, database: str, workdir: Path) -> dict[str, str]:
@@ -24,6 +27,7 @@ def base_env(clickhouse_url: str, database: str, workdir: Path) -> dict[str, str
         "FLUSH_INTERVAL_S": "0.2",
         "TRACK_RATE_LIMIT": "100000/minute",
         "CLICKHOUSE_TIMEOUT_S": "1",
+        "METRICS_TOKEN": METRICS_TOKEN,
     }
 
 
