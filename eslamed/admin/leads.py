@@ -38,7 +38,10 @@ def _search_params(q: str) -> dict[str, str]:
 
 
 def list_filters(args: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
-    """Query-string filters to the named SQL filters and their parameters."""
+    """Query-string filters to the named SQL filters and their parameters.
+
+    Without a status, the list ("Tümü") leaves SPAM out: bots would bury the real leads; SPAM
+    has its own filter."""
     names: list[str] = []
     params: dict[str, Any] = {}
     if args.get("status"):
@@ -46,6 +49,8 @@ def list_filters(args: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
             raise ValidationError(f"status must be one of {', '.join(STATUSES)}", "status")
         names.append("status")
         params["status"] = args["status"]
+    else:
+        names.append("not_spam")
     for key in ("source", "traffic"):
         if args.get(key):
             names.append(key)

@@ -26,6 +26,7 @@ LEAD_LIST = (
 LEAD_FILTERS = {
     "created": "created_at >= toDateTime(%(since)s) AND created_at < toDateTime(%(until)s)",
     "status": "status = %(status)s",
+    "not_spam": "status != 'SPAM'",
     "source": "source = %(source)s",
     "traffic": "if(last_source != '', last_source, first_source) = %(traffic)s",
     "search": (
