@@ -196,3 +196,8 @@ STATS_SALES = (
     )
     + ")) USING lead_id"
 )
+
+# truth-owner: the newest row of one sale, for fixing a not yet uploaded sale from the PWA.
+CONVERSION = (
+    "SELECT * FROM {db}.conversions WHERE conversion_id = %(conversion_id)s ORDER BY version DESC LIMIT 1"
+)
