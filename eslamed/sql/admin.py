@@ -14,7 +14,8 @@ LEAD = "SELECT * FROM {db}.leads WHERE lead_id = %(lead_id)s ORDER BY version DE
 
 LEAD_LIST_COLUMNS = (
     "toString(lead_id) AS id, created_at, updated_at, status, source, name, phone, message, url, variant,"
-    " gclid, gbraid, wbraid, utm_campaign, first_source, last_source, city, device, visitor_id"
+    " gclid, gbraid, wbraid, utm_campaign, first_source, last_source, city, device, visitor_id,"
+    " spam_reason"  # truth-owner: the list marks a suspicious lead
 )
 
 LEAD_LIST = (
