@@ -337,17 +337,26 @@ function waLink(phone) {
   return `https://wa.me/${phone.replace(/\D/g, "")}`;
 }
 
+/* A page as a person names it: the decoded path; the click id and campaign have their own rows. */
+function pagePath(url) {
+  try {
+    return decodeURIComponent(new URL(url, location.origin).pathname);
+  } catch (err) {
+    return url;
+  }
+}
+
 function journeyCard(journey) {
   const s = journey.summary;
   const facts = [
-    ["Giriş sayfası", s.landing_page], ["Kaynak", SOURCE_TR[s.source] || s.source],
+    ["Giriş sayfası", s.landing_page ? pagePath(s.landing_page) : ""], ["Kaynak", SOURCE_TR[s.source] || s.source],
     ["GCLID", s.gclid], ["GBRAID", s.gbraid], ["WBRAID", s.wbraid], ["Şehir", s.city], ["Cihaz", DEVICE_TR[s.device] || s.device],
     ["Sayfa sayısı", s.pages], ["Arama/WhatsApp tıklaması", s.cta_clicks],
   ].filter(([, v]) => v !== "" && v !== null && v !== undefined);
   const items = journey.events.map((e) => h("li", { class: ["call_click", "whatsapp_click", "click"].includes(e.type) ? "cta" : "" },
     h("time", {}, dateTime.format(new Date(e.ts))),
     `${EVENT_TR[e.type] || e.type}: ${e.path || e.url}`,
-    e.gclid ? h("div", { class: "muted" }, `gclid ${e.gclid}`) : null,
+    e.gclid && e.type === "pageview" ? h("div", { class: "muted" }, `gclid ${e.gclid}`) : null,
     e.source && e.type === "pageview" ? h("div", { class: "muted" }, [SOURCE_TR[e.source] || e.source, e.city, DEVICE_TR[e.device] || e.device].filter(Boolean).join(" · ")) : null));
   return h("section", { class: "card", id: "journey" },
     h("h3", {}, "Müşteri yolculuğu"),
@@ -472,7 +481,7 @@ async function statsView(days = 30) {
     h("section", { class: "card", id: "chart-sources" }, h("h3", {}, "Kaynaklar (ziyaret)"),
       Charts.bars(named(s.by.source, SOURCE_TR), "visits", "Kaynaklar", "#4dabf7")),
     h("section", { class: "card", id: "chart-cities" }, h("h3", {}, "Şehirler (ziyaret)"), Charts.bars(s.by.city, "visits", "Şehirler", "#845ef7")),
-    h("section", { class: "card", id: "chart-campaigns" }, h("h3", {}, "Kampanyalar (talep)"), Charts.bars(s.by.campaign, "leads", "Kampanyalar", "#f08c00")),
+    h("section", { class: "card", id: "chart-campaigns" }, h("h3", {}, "Kampanyalar (talep)"), Charts.bars(s.by.campaign, "leads", "Kampanyalar", "#f08c00", "(kampanya yok)")),
     h("section", { class: "card", id: "chart-devices" }, h("h3", {}, "Cihazlar (ziyaret)"), Charts.bars(named(s.by.device, DEVICE_TR), "visits", "Cihazlar", "#20c997")),
     h("section", { class: "card", id: "chart-variants" }, h("h3", {}, "Sayfa varyantları (talep)"), Charts.bars(named(s.by.variant, VARIANT_TR), "leads", "Varyantlar", "#fab005")),
   );

@@ -89,7 +89,7 @@ const Charts = (() => {
   }
 
   /* Horizontal bars, biggest first; the full name above its bar, the count at the bar's end. */
-  function bars(rows, key, label, color) {
+  function bars(rows, key, label, color, empty = "(bilinmiyor)") {
     const top = rows.filter((r) => r[key] > 0).sort((a, b) => b[key] - a[key]).slice(0, 8);
     if (!top.length) {
       const empty = svg(24, label);
@@ -97,7 +97,7 @@ const Charts = (() => {
       return empty;
     }
     const LINE = 14, BAR = 14, GAP = 8;
-    const laid = top.map((r) => ({ row: r, lines: wrap(r.value || "(bilinmiyor)") }));
+    const laid = top.map((r) => ({ row: r, lines: wrap(r.value || empty) }));
     const H = laid.reduce((h, item) => h + item.lines.length * LINE + BAR + GAP, 4);
     const root = svg(H, label);
     const max = Math.max(...top.map((r) => r[key]));
@@ -120,13 +120,13 @@ const Charts = (() => {
     const ROW = 40;
     const H = steps.length * ROW + 2;
     const root = svg(H, "Dönüşüm hunisi");
-    const max = Math.max(1, steps[0].count);
+    const max = Math.max(1, ...steps.map((s) => s.count)); // a later step can outnumber visits (leads by phone)
     const colors = ["#74c0fc", "#4dabf7", "#f08c00", "#2b8a3e"];
     steps.forEach((s, i) => {
       const y = i * ROW;
       root.append(el("text", { x: 0, y: y + 13, class: "label" }, `${s.label_tr}: ${fmt.format(s.count)}`));
       if (i > 0) {
-        const pct = `önceki adımın %${fmt.format(Math.round(s.rate * 1000) / 10)}'i`;
+        const pct = `önceki adıma göre %${fmt.format(Math.round(s.rate * 1000) / 10)}`;
         root.append(el("text", { x: W, y: y + 13, "text-anchor": "end" }, pct));
       }
       const w = Math.max(3, (W * s.count) / max);

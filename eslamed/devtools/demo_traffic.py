@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import requests
@@ -57,10 +58,10 @@ PAGES = {
 }
 # (campaign, keyword, landing page) of the ad clicks
 ADS = (
-    ("pmax-istanbul-oksijen", "oksijen tüpü dolumu", "/hizmetler/oksijen-tupu"),
-    ("pmax-istanbul-oksijen", "oksijen konsantratörü fiyatları", "/fiyat"),
-    ("kiralama-arama", "kiralık oksijen konsantratörü", "/hizmetler/kiralama"),
-    ("acil-7-24", "acil oksijen tüpü", "/acil"),
+    ("PMax İstanbul Oksijen Tüpü ve Dolum", "oksijen tüpü dolumu", "/hizmetler/oksijen-tupu"),
+    ("PMax İstanbul Oksijen Tüpü ve Dolum", "oksijen konsantratörü fiyatları", "/fiyat"),
+    ("Arama - Kiralık Oksijen Konsantratörü", "kiralık oksijen konsantratörü", "/hizmetler/kiralama"),
+    ("Acil 7/24 Oksijen", "acil oksijen tüpü", "/acil"),
 )
 NAMES = (
     "Ayşe Yılmaz",
@@ -200,7 +201,7 @@ def page_events(visit: Visit, index: int, at: datetime, base: str) -> list[dict[
     """One page view's batch, as tracking.js queues it: the view, scroll marks, a tap."""
     path = visit.pages[index]
     variant, title = PAGES[path]
-    query = "&".join(f"{k}={v}" for k, v in visit.attribution.items()) if index == 0 else ""
+    query = urlencode(visit.attribution) if index == 0 else ""
     url = f"{base}{path}" + (f"?{query}" if query else "")
     ref = REFERRERS[visit.source] if index == 0 else f"{base}{visit.pages[index - 1]}"
     pv = str(uuid.uuid4())
