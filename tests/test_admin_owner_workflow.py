@@ -47,6 +47,12 @@ def test_note_keeps_the_status_and_lands_in_the_history(client) -> None:
     assert [(r["phone"], r["phone_display"]) for r in listed] == [("+905321234567", "0532 123 45 67")]
 
 
+def test_a_quick_form_is_listed_as_suspicious_not_hidden(client) -> None:
+    lead_id = new_lead(client, fill_ms=300)
+    listed = client.get("/api/admin/leads", headers=AUTH).get_json()["leads"]
+    assert [(r["id"], r["status"], r["spam_reason"]) for r in listed] == [(lead_id, "NEW", "too_fast")]
+
+
 def test_a_status_can_be_undone_and_a_wrong_spam_cleared(client) -> None:
     lead_id = new_lead(client)
     url = f"/api/admin/leads/{lead_id}/status"

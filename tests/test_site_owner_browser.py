@@ -21,6 +21,7 @@ from tests.conftest import migrated_store
 from tests.support.admin import SECRET
 from tests.support.browser import MOBILE_UA, PHONE, chromium
 from tests.support.leads import lead_env
+from tests.support.paths import ARTIFACTS
 from tests.support.peers import Peer, telegram_peer
 from tests.support.polling import wait_for
 from tests.support.server import ServerProcess, base_env
@@ -85,6 +86,7 @@ WIDEST = """() => {
 
 
 def test_no_page_is_wider_than_a_390px_phone(site: Site, page: Page) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     urls = [*site.pages, "/bu-sayfa-yok"]  # the 404 page too
     assert {"/", "/fiyat", "/kvkk", "/acil", "/iletisim"} <= set(urls)
     too_wide = {}
@@ -95,6 +97,8 @@ def test_no_page_is_wider_than_a_390px_phone(site: Site, page: Page) -> None:
                 page.context.add_cookies([{"name": "esl_consent", "value": "0", "url": site.server.url}])
             page.goto(site.server.url + url, wait_until="load")
             width = page.evaluate("document.documentElement.scrollWidth")
+            if url in ("/fiyat", "/kvkk") and banner:
+                page.screenshot(path=str(ARTIFACTS / f"site{url.replace('/', '-')}-390x844.png"))
             if width > PHONE["width"]:
                 too_wide[f"{url} banner={banner}"] = (width, page.evaluate(WIDEST))
     assert too_wide == {}, "pages wider than the phone"
