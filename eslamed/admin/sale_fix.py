@@ -3,7 +3,9 @@
 A sale Google already has (UPLOADED, or in flight) cannot be edited here: Google needs a correction
 or a retraction for it, which the conversions package owns (the PWA shows those sales as
 "Google'a gönderildi" and offers no edit). The answer 409 carries `correction_needed: true` so a
-client knows which path applies.
+client knows which path applies. Known limit: an uploader that takes the sale between this read
+and the write below sends the old values, and the fixed PENDING version is sent again after it;
+which of the two Google keeps is the conversions package's call (its order id is the same).
 """
 
 from __future__ import annotations

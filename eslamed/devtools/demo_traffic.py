@@ -255,8 +255,10 @@ def lead_body(visit: Visit, name: str, phone: str, rng: random.Random, base: str
         "variant": PAGES[path][0],
         "consent": visit.consented,
         "visitor_id": visit.visitor_id if visit.consented else "",
-        **{k: visit.attribution.get(k, "") for k in ("gclid", "utm_source", "utm_medium", "utm_campaign")},
-        "utm_term": visit.attribution.get("utm_term", ""),
+        **{
+            k: visit.attribution.get(k, "")
+            for k in ("gclid", "utm_source", "utm_medium", "utm_campaign", "utm_term")
+        },
     }
     if not visit.tapped:
         body.update(
