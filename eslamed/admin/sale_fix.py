@@ -5,7 +5,7 @@ or a retraction for it, which the conversions package owns (the PWA shows those 
 "Google'a gönderildi" and offers no edit). The answer 409 carries `correction_needed: true` so a
 client knows which path applies. Known limit: an uploader that takes the sale between this read
 and the write below sends the old values, and the fixed PENDING version is sent again after it;
-which of the two Google keeps is the conversions package's call (its order id is the same).
+what Google keeps then is up to the conversions package (its dedup and correction path).
 """
 
 from __future__ import annotations
