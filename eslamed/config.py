@@ -91,6 +91,7 @@ OPTIONAL_PREFIXES = (
     "DATAMANAGER_",
     "BACKUP_",
     "S3_",
+    "PUBLIC_BASE_URL",  # truth-owner: where the owner's links (admin lead pages) point
 )
 
 

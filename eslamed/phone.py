@@ -27,6 +27,20 @@ def normalize_e164(raw: str, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def display_phone(phone: str, region: str = DEFAULT_REGION) -> str:
+    """What a person reads: '+905321234567' -> '0532 123 45 67' (national form at home, international
+    abroad). Storage, tel: and wa.me links keep E.164; text that is no number is shown as it was."""
+    if not phone:
+        return ""
+    try:
+        number = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        return phone
+    if phonenumbers.region_code_for_number(number) == region:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def phone_sha256(raw: str) -> str:
     """Google's enhanced conversions match on the SHA-256 of the E.164 number; no valid number, no hash."""
     try:

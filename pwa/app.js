@@ -20,6 +20,14 @@ const EVENT_TR = {
 };
 const UPLOAD_TR = { PENDING: "Bekliyor", UPLOADED: "Gönderildi", RETRY: "Tekrar denenecek", FAILED: "Başarısız", SKIPPED: "Atlandı" };
 const DEAL_TR = { satis: "Satış", kiralama: "Kiralama" };
+const DEVICE_TR = { mobile: "Mobil", desktop: "Masaüstü", tablet: "Tablet", bot: "Bot" };
+const VARIANT_TR = {
+  home: "Ana sayfa", "oksijen-tupu": "Oksijen tüpü", "oksijen-konsantratoru": "Oksijen konsantratörü",
+  kiralama: "Kiralama", acil: "Acil", fiyat: "Fiyat", iletisim: "İletişim", kvkk: "KVKK",
+};
+const SUSPICIOUS_TR = { too_fast: "form çok hızlı dolduruldu" };
+/* What a person reads; tel: and wa.me links keep the E.164 `phone`. */
+const phoneText = (lead) => lead.phone_display || lead.phone;
 
 /* DOM helper: text always goes in as text, never as HTML. */
 function h(tag, attrs, ...children) {
@@ -137,7 +145,8 @@ function leadCard(lead) {
     h("div", { class: "row" },
       h("span", { class: "name grow" }, lead.name || "(isimsiz)"),
       h("span", { class: `status ${lead.status}` }, STATUS_TR[lead.status] || lead.status)),
-    h("div", {}, lead.phone || "Telefon yok"),
+    h("div", {}, phoneText(lead) || "Telefon yok"),
+    lead.spam_reason && lead.status !== "SPAM" ? h("div", { class: "suspicious" }, `⚠️ Şüpheli: ${SUSPICIOUS_TR[lead.spam_reason] || lead.spam_reason}`) : null,
     h("div", { class: "muted" },
       [CHANNEL_TR[lead.source] || lead.source, SOURCE_TR[traffic] || traffic, lead.city, dateTime.format(new Date(lead.created_at))]
         .filter(Boolean).join(" · ")),
@@ -234,22 +243,18 @@ function confirmDialog(text) {
   });
 }
 
-function saleForm(lead, onDone) {
-  const converted = lead.status === "CONVERTED";
+function saleForm(lead, onDone, second) {
   const key = crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
   const amount = h("input", { id: "sale-amount", inputmode: "decimal", placeholder: "15.000", autocomplete: "off" });
   const deal = h("select", { id: "sale-type" }, h("option", { value: "satis" }, "Satış"), h("option", { value: "kiralama" }, "Kiralama"));
   const date = h("input", { id: "sale-date", type: "date", value: istanbulToday(), max: istanbulToday() });
-  const second = h("input", { id: "sale-second", type: "checkbox" });
   const error = h("p", { class: "error", id: "sale-error" });
   const submit = h("button", { class: "primary", type: "submit", id: "sale-submit", dataset: { needsNetwork: "1" } }, "Satış Onayla");
   const form = h("form", { class: "card", id: "sale-form" },
-    h("h3", {}, "Satış Onayla"),
-    converted ? h("p", { class: "muted" }, "Bu talep zaten satışa dönüştü. Yeni bir satışsa aşağıdan 'İkinci satış' işaretleyin.") : null,
+    h("h3", {}, second ? "İkinci satış" : "Satış Onayla"),
     h("label", { for: "sale-amount" }, "Tutar (TL)"), amount,
     h("label", { for: "sale-type" }, "Satış türü"), deal,
     h("label", { for: "sale-date" }, "Satış tarihi"), date,
-    converted ? h("label", {}, second, " İkinci satış") : null,
     error, submit);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -263,7 +268,7 @@ function saleForm(lead, onDone) {
       const body = await api(`/api/admin/leads/${lead.id}/convert`, {
         method: "POST",
         headers: { "Idempotency-Key": key },
-        json: { revenue, deal_type: deal.value, closed_at: date.value, second_deal: second.checked },
+        json: { revenue, deal_type: deal.value, closed_at: date.value, second_deal: Boolean(second) },
       });
       toast("Satış kaydedildi");
       onDone(h("div", { class: "card success", id: "sale-ok" },
@@ -277,22 +282,82 @@ function saleForm(lead, onDone) {
   return form;
 }
 
+/* A sale Google does not have yet (PENDING) is fixed in place; one it has needs a correction or a
+   retraction on Google's side. saleCorrection is the hook for that path (conversions package, with
+   its requeue button): until it exists the card says what will happen instead of offering an edit. */
+function saleCorrection(c) {
+  return h("p", { class: "muted", dataset: { correctionHook: c.cid } },
+    "Google'a gönderilmiş satış burada değiştirilemez: düzeltme veya geri çekme Google tarafında yapılır.");
+}
+
+function saleFixForm(c, onDone) {
+  const amount = h("input", { id: `fix-amount-${c.cid}`, inputmode: "decimal", value: money.format(Number(c.revenue)), autocomplete: "off" });
+  const date = h("input", { id: `fix-date-${c.cid}`, type: "date", value: String(c.closed_at).slice(0, 10), max: istanbulToday() });
+  const error = h("p", { class: "error" });
+  const form = h("form", { class: "fix", hidden: true },
+    h("label", { for: amount.id }, "Doğru tutar (TL)"), amount,
+    h("label", { for: date.id }, "Doğru tarih"), date, error,
+    h("button", { class: "primary", type: "submit", dataset: { needsNetwork: "1" } }, "Düzeltmeyi kaydet"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const revenue = parseAmountTR(amount.value);
+    if (!revenue) { error.textContent = "Tutarı rakamla yazın, örneğin 15.000 veya 15.000,50"; return; }
+    try {
+      await api(`/api/admin/conversions/${c.cid}/fix`, { method: "POST", json: { revenue, closed_at: date.value } });
+      toast("Satış düzeltildi");
+      onDone(null);
+    } catch (err) { error.textContent = err.message; }
+  });
+  return form;
+}
+
+function salesCard(conversions, onDone) {
+  return h("section", { class: "card", id: "lead-sales" }, h("h3", {}, "Satışlar ve Google Ads"),
+    conversions.map((c) => {
+      const fix = c.state === "PENDING" ? saleFixForm(c, onDone) : null;
+      return h("div", { class: "sale", dataset: { conversionId: c.cid } },
+        h("div", { class: "row" },
+          h("b", { class: "grow" }, `${money.format(Number(c.revenue))} TL · ${DEAL_TR[c.deal_type] || c.deal_type}`),
+          h("span", { class: `status upload-${c.state}` }, `Google: ${UPLOAD_TR[c.state] || c.state}`)),
+        h("div", { class: "muted" }, `Satış tarihi ${dateOnly.format(new Date(c.closed_at))}`
+          + (c.attempts ? ` · ${c.attempts} deneme` : "")),
+        c.reason ? h("div", { class: "reason" }, `Neden: ${c.reason}`) : null,
+        fix ? [h("button", { class: "secondary", type: "button", onclick: () => { fix.hidden = !fix.hidden; } }, "Tutarı / tarihi düzelt"), fix]
+          : saleCorrection(c));
+    }));
+}
+
+/* The status before the current one, from the history: what "Geri al" goes back to. */
+function previousStatus(lead, history) {
+  const earlier = history.slice(0, -1).reverse().find((e) => e.status !== lead.status);
+  return earlier && earlier.status !== "CONVERTED" ? earlier.status : null;
+}
+
 function waLink(phone) {
   return `https://wa.me/${phone.replace(/\D/g, "")}`;
+}
+
+/* A page as a person names it: the decoded path; the click id and campaign have their own rows. */
+function pagePath(url) {
+  try {
+    return decodeURIComponent(new URL(url, location.origin).pathname);
+  } catch (err) {
+    return url;
+  }
 }
 
 function journeyCard(journey) {
   const s = journey.summary;
   const facts = [
-    ["Giriş sayfası", s.landing_page], ["Kaynak", SOURCE_TR[s.source] || s.source], ["Kampanya", s.campaign],
-    ["GCLID", s.gclid], ["GBRAID", s.gbraid], ["WBRAID", s.wbraid], ["Şehir", s.city], ["Cihaz", s.device],
+    ["Giriş sayfası", s.landing_page ? pagePath(s.landing_page) : ""], ["Kaynak", SOURCE_TR[s.source] || s.source],
+    ["GCLID", s.gclid], ["GBRAID", s.gbraid], ["WBRAID", s.wbraid], ["Şehir", s.city], ["Cihaz", DEVICE_TR[s.device] || s.device],
     ["Sayfa sayısı", s.pages], ["Arama/WhatsApp tıklaması", s.cta_clicks],
   ].filter(([, v]) => v !== "" && v !== null && v !== undefined);
   const items = journey.events.map((e) => h("li", { class: ["call_click", "whatsapp_click", "click"].includes(e.type) ? "cta" : "" },
     h("time", {}, dateTime.format(new Date(e.ts))),
     `${EVENT_TR[e.type] || e.type}: ${e.path || e.url}`,
-    e.gclid ? h("div", { class: "muted" }, `gclid ${e.gclid}`) : null,
-    e.source && e.type === "pageview" ? h("div", { class: "muted" }, [SOURCE_TR[e.source] || e.source, e.city, e.device].filter(Boolean).join(" · ")) : null));
+    e.gclid && e.type === "pageview" ? h("div", { class: "muted" }, `gclid ${e.gclid}`) : null,
+    e.source && e.type === "pageview" ? h("div", { class: "muted" }, [SOURCE_TR[e.source] || e.source, e.city, DEVICE_TR[e.device] || e.device].filter(Boolean).join(" · ")) : null));
   return h("section", { class: "card", id: "journey" },
     h("h3", {}, "Müşteri yolculuğu"),
     h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))])),
@@ -310,9 +375,9 @@ async function leadView(id, notice) {
   }
   const lead = body.lead;
   const reload = (message) => leadView(id, message);
-  const setStatus = async (status) => {
+  const setStatus = async (status, note) => {
     try {
-      await api(`/api/admin/leads/${id}/status`, { method: "POST", json: { status } });
+      await api(`/api/admin/leads/${id}/status`, { method: "POST", json: { status, note } });
       toast(`Durum: ${STATUS_TR[status]}`);
       reload(null);
     } catch (err) { toast(err.message); }
@@ -326,27 +391,58 @@ async function leadView(id, notice) {
       reload(null);
     } catch (err) { toast(err.message); }
   });
-  const statusButtons = lead.status === "CONVERTED" ? null : h("div", { class: "row" },
+  const noteInput = h("textarea", { id: "note-input", rows: 2, maxlength: 1000, placeholder: "Örn. yarın 10'da tekrar ara" });
+  const noteForm = h("form", { class: "card", id: "note-form" }, h("label", { for: "note-input" }, "Not"), noteInput,
+    h("button", { class: "secondary", type: "submit", dataset: { needsNetwork: "1" } }, "Not ekle"));
+  noteForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!noteInput.value.trim()) return;
+    try {
+      await api(`/api/admin/leads/${id}/note`, { method: "POST", json: { note: noteInput.value } });
+      toast("Not eklendi");
+      reload(null);
+    } catch (err) { toast(err.message); }
+  });
+  const converted = lead.status === "CONVERTED";
+  const previous = previousStatus(lead, body.history);
+  const statusButtons = converted ? null : h("div", { class: "row", id: "status-buttons" },
     [["CONTACTED", "Arandı", "secondary"], ["LOST", "Kaybedildi", "secondary"], ["SPAM", "Spam", "danger"]].map(([status, label, cls]) =>
-      h("button", { class: cls, type: "button", disabled: lead.status === status, dataset: { status, needsNetwork: "1" }, onclick: () => setStatus(status) }, label)));
+      h("button", { class: cls, type: "button", disabled: lead.status === status, dataset: { status, needsNetwork: "1" }, onclick: () => setStatus(status) }, label)),
+    previous ? h("button", { class: "secondary", type: "button", id: "undo-status", dataset: { needsNetwork: "1" },
+      onclick: () => setStatus(previous, `Geri alındı: ${STATUS_TR[lead.status]} → ${STATUS_TR[previous]}`) }, `↶ Geri al (${STATUS_TR[previous]})`) : null);
+  const doubt = lead.status === "SPAM"
+    ? h("div", { class: "card banner warn", id: "spam-review" }, "Bu talep spam olarak işaretli.",
+        h("button", { class: "secondary", type: "button", dataset: { needsNetwork: "1" }, onclick: () => setStatus("NEW", "Spam değil") }, "Spam değil"))
+    : lead.spam_reason
+      ? h("div", { class: "card banner warn", id: "spam-review" }, `⚠️ Şüpheli: ${SUSPICIOUS_TR[lead.spam_reason] || lead.spam_reason}. Gerçek değilse:`,
+          h("button", { class: "danger", type: "button", dataset: { needsNetwork: "1" }, onclick: () => setStatus("SPAM", "Şüpheli talep: spam") }, "Spam"))
+      : null;
+  const campaign = lead.utm_campaign || body.journey.summary.campaign;
+  const ad = [["Anahtar kelime", lead.utm_term], ["Kampanya", campaign], ["Reklam içeriği", lead.utm_content]].filter(([, v]) => v);
+  const second = converted ? saleForm(lead, reload, true) : null;
+  if (second) second.hidden = true;
   show(
     h("a", { href: "#/leads" }, "← Talepler"),
     notice,
+    doubt,
     h("section", { class: "card", id: "lead-detail" },
       h("div", { class: "row" }, h("h2", { class: "grow" }, lead.name || "(isimsiz)"), h("span", { class: `status ${lead.status}`, id: "lead-status" }, STATUS_TR[lead.status])),
       h("div", { class: "muted" }, `${CHANNEL_TR[lead.source] || lead.source} · ${dateTime.format(new Date(lead.created_at))}`),
       lead.message ? h("p", {}, lead.message) : null,
+      ad.length ? h("dl", { class: "facts", id: "lead-ad" }, ad.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])) : null,
       lead.phone
-        ? [h("p", {}, h("b", {}, lead.phone)), h("div", { class: "row" },
+        ? [h("p", {}, h("b", { id: "lead-phone" }, phoneText(lead))), h("div", { class: "row" },
             h("a", { class: "button call", href: `tel:${lead.phone}`, id: "call" }, "Ara"),
             h("a", { class: "button wa", href: waLink(lead.phone), id: "whatsapp", target: "_blank", rel: "noopener" }, "WhatsApp"))]
         : [h("p", { class: "muted" }, "Telefon numarası yok: ekleyin"), phoneForm],
       statusButtons),
-    saleForm(lead, reload),
-    body.conversions.length ? h("section", { class: "card" }, h("h3", {}, "Satışlar"),
-      body.conversions.map((c) => h("div", {}, `${money.format(Number(c.revenue))} TL · ${DEAL_TR[c.deal_type] || c.deal_type} · ${UPLOAD_TR[c.state] || c.state}`))) : null,
+    body.conversions.length ? salesCard(body.conversions, reload) : null,
+    converted
+      ? [h("button", { class: "secondary", type: "button", id: "add-second", onclick: (e) => { second.hidden = false; e.target.hidden = true; } }, "+ İkinci satış ekle"), second]
+      : saleForm(lead, reload, false),
+    noteForm,
     journeyCard(body.journey),
-    h("section", { class: "card" }, h("h3", {}, "Geçmiş"),
+    h("section", { class: "card", id: "history" }, h("h3", {}, "Geçmiş"),
       body.history.map((e) => h("div", { class: "muted" }, `${dateTime.format(new Date(e.changed_at))} · ${STATUS_TR[e.status] || e.status}${e.note ? ` · ${e.note}` : ""}`))),
   );
   setOffline(state.offline);
@@ -368,8 +464,7 @@ async function statsView(days = 30) {
   }
   const t = s.totals;
   const kpi = (label, value) => h("div", { class: "kpi" }, h("b", {}, value), h("span", {}, label));
-  const legend = h("div", { class: "legend" },
-    h("span", {}, h("i", { class: "c-visits" }), "Ziyaret"), h("span", {}, h("i", { class: "c-leads" }), "Talep"), h("span", {}, h("i", { class: "c-sales" }), "Satış"));
+  const named = (rows, names) => rows.map((r) => ({ ...r, value: names[r.value] || r.value }));
   show(
     h("h2", {}, "İstatistik"), chips,
     h("div", { class: "kpis", id: "kpis" },
@@ -377,14 +472,18 @@ async function statsView(days = 30) {
       kpi("Talep", count.format(t.leads)), kpi("Satış", count.format(t.sales)),
       kpi("Ciro (TL)", money.format(t.revenue)), kpi("Talep oranı", percent(t.lead_rate))),
     h("section", { class: "card", id: "chart-daily" }, h("h3", {}, "Günlük ziyaret, talep ve satış"),
-      Charts.daily(s.daily, [{ key: "visits", color: "#74c0fc" }, { key: "leads", color: "#f08c00" }, { key: "sales", color: "#2b8a3e" }], "Günlük grafik"), legend),
+      Charts.daily(s.daily, [
+        { key: "visits", label: "Ziyaret", color: "#339af0", kind: "line" },
+        { key: "leads", label: "Talep", color: "#f08c00", kind: "bars" },
+        { key: "sales", label: "Satış", color: "#2b8a3e", kind: "bars" },
+      ])),
     h("section", { class: "card", id: "chart-funnel" }, h("h3", {}, "Dönüşüm hunisi"), Charts.funnel(s.funnel)),
     h("section", { class: "card", id: "chart-sources" }, h("h3", {}, "Kaynaklar (ziyaret)"),
-      Charts.bars(s.by.source.map((r) => ({ ...r, value: SOURCE_TR[r.value] || r.value })), "visits", "Kaynaklar", "#4dabf7")),
+      Charts.bars(named(s.by.source, SOURCE_TR), "visits", "Kaynaklar", "#4dabf7")),
     h("section", { class: "card", id: "chart-cities" }, h("h3", {}, "Şehirler (ziyaret)"), Charts.bars(s.by.city, "visits", "Şehirler", "#845ef7")),
-    h("section", { class: "card" }, h("h3", {}, "Kampanyalar (talep)"), Charts.bars(s.by.campaign, "leads", "Kampanyalar", "#f08c00")),
-    h("section", { class: "card" }, h("h3", {}, "Cihazlar (ziyaret)"), Charts.bars(s.by.device, "visits", "Cihazlar", "#20c997")),
-    h("section", { class: "card" }, h("h3", {}, "Sayfa varyantları (talep)"), Charts.bars(s.by.variant, "leads", "Varyantlar", "#fab005")),
+    h("section", { class: "card", id: "chart-campaigns" }, h("h3", {}, "Kampanyalar (talep)"), Charts.bars(s.by.campaign, "leads", "Kampanyalar", "#f08c00", "(kampanya yok)")),
+    h("section", { class: "card", id: "chart-devices" }, h("h3", {}, "Cihazlar (ziyaret)"), Charts.bars(named(s.by.device, DEVICE_TR), "visits", "Cihazlar", "#20c997")),
+    h("section", { class: "card", id: "chart-variants" }, h("h3", {}, "Sayfa varyantları (talep)"), Charts.bars(named(s.by.variant, VARIANT_TR), "leads", "Varyantlar", "#fab005")),
   );
 }
 

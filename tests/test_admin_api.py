@@ -44,7 +44,10 @@ def test_list_filters_search_and_cursor(client, store):
 
     by_phone = client.get("/api/admin/leads?q=0532 123 4503", headers=AUTH).get_json()["leads"]
     assert [row["id"] for row in by_phone] == [str(ids[3])]
-    by_name = client.get("/api/admin/leads?q=ayşe", headers=AUTH).get_json()["leads"]
+    everything = client.get("/api/admin/leads", headers=AUTH).get_json()["leads"]
+    assert len(everything) == 5 and "SPAM" not in {row["status"] for row in everything}, "Tümü has no SPAM"
+    assert client.get("/api/admin/leads?q=ayşe", headers=AUTH).get_json()["leads"] == []
+    by_name = client.get("/api/admin/leads?q=ayşe&status=SPAM", headers=AUTH).get_json()["leads"]
     assert [row["name"] for row in by_name] == ["Ayşe Spam"]
     spam = client.get("/api/admin/leads?status=SPAM", headers=AUTH).get_json()["leads"]
     assert len(spam) == 1

@@ -129,7 +129,7 @@ def test_owner_logs_in_opens_lead_confirms_sale_and_reads_offline(clickhouse, st
 
         card.click()
         journey = page.locator("#journey")
-        expect(journey).to_contain_text(LANDING)
+        expect(journey).to_contain_text("Giriş sayfası/oksijen-konsantratoru")
         expect(journey).to_contain_text(GCLID)
         expect(journey).to_contain_text("Arama butonu")
         expect(page.locator("#call")).to_have_attribute("href", "tel:+905321112233")
@@ -165,7 +165,7 @@ def test_owner_logs_in_opens_lead_confirms_sale_and_reads_offline(clickhouse, st
         assert status == "CONVERTED"
 
         page.goto(f"{server.url}/admin/#/stats")
-        expect(page.locator("#chart-daily svg polyline")).to_have_count(3)
+        expect(page.locator("#chart-daily svg.chart")).to_have_count(3)
         expect(page.locator("#kpis")).to_contain_text("Satış")
         expect(page.locator("#chart-sources svg rect")).not_to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "admin-stats.png"), full_page=True)

@@ -14,12 +14,12 @@ from eslamed.leads.attribution import NO_HISTORY, VisitHistory, attribute
 from eslamed.leads.group_insert import GroupInsert
 from eslamed.leads.journal import LeadJournal
 from eslamed.leads.service import new_record, public_status
-from eslamed.leads.spam import spam_reason
+from eslamed.leads.spam import spam_reason, status_for
 from eslamed.leads.validate import LeadError, parse_body, validate_lead
 from eslamed.notify.message import LeadSummary, push_payload, telegram_text, template_parameters
 from eslamed.notify.notifier import backoff_s
 from eslamed.notify.outbox import Outbox, entry_key
-from eslamed.phone import InvalidPhone, mask_phone, normalize_e164
+from eslamed.phone import InvalidPhone, display_phone, mask_phone, normalize_e164
 from eslamed.store import StoreUnavailable
 from tests.support.clients import BROWSER_UA
 from tests.support.leads import form_lead
@@ -105,6 +105,17 @@ def test_form_encoded_and_json_bodies_parse_alike() -> None:
     assert caught.value.code == "too_large"
 
 
+def test_only_the_honeypot_is_spam_a_fast_form_is_suspicious() -> None:
+    assert status_for("honeypot") == "SPAM"
+    assert status_for("too_fast") == "NEW"
+    assert status_for("") == "NEW"
+    record = new_record(
+        validate_lead(form_lead(fill_ms=300)), Place("TR", "Istanbul", "Istanbul"), classify(BROWSER_UA), 1e9
+    )
+    assert (record["status"], record["spam_reason"]) == ("NEW", "too_fast")
+    assert LeadSummary.from_record(record).suspicious == "too_fast"
+
+
 def test_spam_verdicts() -> None:
     assert spam_reason("form", "http://spam.example", 9000) == "honeypot"
     assert spam_reason("form", "", 300) == "too_fast"
@@ -167,7 +178,8 @@ def test_owner_message_in_turkish_is_plain_text() -> None:
     text = telegram_text(_summary())
     assert "Yeni talep: Form" in text
     assert "Ad: Ayşe <b>Yılmaz</b>" in text
-    assert "Telefon: +905321234567" in text
+    assert "Telefon: 0532 123 45 67" in text, "a person reads the national form"
+    assert "Şüpheli" not in text and "🔗" not in text
     assert "Sayfa: /oksijen (varyant: acil)" in text
     assert "Şehir: Istanbul" in text
     assert "Google tıklaması: var (gclid)" in text
@@ -179,13 +191,31 @@ def test_whatsapp_parameters_have_no_newlines_and_never_empty() -> None:
     params = template_parameters(_summary(name="", message="a\nb"))
     assert params[0] == "-"
     assert all("\n" not in p and "\t" not in p and p for p in params)
-    assert params[1] == "+905321234567"
+    assert params[1] == "0532 123 45 67"
 
 
 def test_push_payload_is_tap_to_call() -> None:
     payload = push_payload(_summary())
-    assert payload["tel"] == "tel:+905321234567"
-    assert payload["lead_id"] in payload["url"]
+    assert payload["tel"] == "tel:+905321234567", "links keep E.164"
+    assert payload["body"].startswith("0532 123 45 67 · ")
+    assert payload["url"] == "/admin/#/lead/8d1f6f7e-2a53-4a8e-9d6a-0c8f3b2e1a11", (
+        "the PWA routes #/lead/<id>"
+    )
+
+
+def test_suspicious_lead_is_marked_and_linked_to_the_admin() -> None:
+    text = telegram_text(_summary(suspicious="too_fast"), "https://eslamed.example/")
+    assert text.splitlines()[1] == "⚠️ Şüpheli: form çok hızlı dolduruldu"
+    assert text.splitlines()[-1] == (
+        "🔗 Talep: https://eslamed.example/admin/#/lead/8d1f6f7e-2a53-4a8e-9d6a-0c8f3b2e1a11"
+    )
+    assert push_payload(_summary(suspicious="too_fast"))["title"].startswith("Şüpheli talep: ")
+
+
+def test_phone_display_is_national_at_home_and_international_abroad() -> None:
+    assert display_phone("+905321234567") == "0532 123 45 67"
+    assert display_phone("+4915112345678") == "+49 1511 2345678"
+    assert display_phone("") == ""
 
 
 def test_backoff_doubles_and_is_capped() -> None:

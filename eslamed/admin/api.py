@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
 from eslamed import metrics
-from eslamed.admin import conversions, leads, push, stats
+from eslamed.admin import conversions, leads, push, sale_fix, stats
 from eslamed.admin.auth import HEADER, AdminGate
 from eslamed.admin.http import reply, runtime
 from eslamed.ingest.track import request_ip
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 GATE = "eslamed.admin_gate"
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
-for child in (leads.bp, conversions.bp, stats.bp, push.bp):
+for child in (leads.bp, conversions.bp, sale_fix.bp, stats.bp, push.bp):
     bp.register_blueprint(child)
 
 

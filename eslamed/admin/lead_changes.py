@@ -10,7 +10,8 @@ from eslamed.ingest.validate import ValidationError, check_string
 from eslamed.phone import InvalidPhone, normalize_e164
 
 STATUSES = ("NEW", "CONTACTED", "CONVERTED", "LOST", "SPAM")
-SETTABLE = ("CONTACTED", "LOST", "SPAM")
+# NEW is settable so the owner can undo a status (or clear a wrong SPAM) in one tap
+SETTABLE = ("NEW", "CONTACTED", "LOST", "SPAM")
 NOTE_MAX = 1000
 
 
@@ -26,6 +27,13 @@ def parse_status_change(body: dict[str, Any]) -> tuple[str, str]:
     note = body.get("note")
     note = "" if note is None else check_string(note, "note", NOTE_MAX).strip()
     return status, note
+
+
+def parse_note(body: dict[str, Any]) -> str:
+    note = check_string(body.get("note") or "", "note", NOTE_MAX).strip()
+    if not note:
+        raise ValidationError("note must not be empty", "note")
+    return note
 
 
 def parse_phone(body: dict[str, Any]) -> str:

@@ -10,9 +10,17 @@ from flask import Blueprint, Response, request
 
 from eslamed.admin import journey
 from eslamed.admin.http import decode_cursor, encode_cursor, fail, json_body, lead_uuid, now_utc, reply, store
-from eslamed.admin.lead_changes import STATUSES, change_log_row, next_row, parse_phone, parse_status_change
+from eslamed.admin.lead_changes import (
+    STATUSES,
+    change_log_row,
+    next_row,
+    parse_note,
+    parse_phone,
+    parse_status_change,
+)
 from eslamed.admin.stats_shape import EARLIEST, LATEST, clamp_day, utc_bounds
 from eslamed.ingest.validate import ValidationError, check_string
+from eslamed.phone import display_phone
 from eslamed.sql import admin as sql
 
 bp = Blueprint("admin_leads", __name__)
@@ -38,7 +46,10 @@ def _search_params(q: str) -> dict[str, str]:
 
 
 def list_filters(args: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
-    """Query-string filters to the named SQL filters and their parameters."""
+    """Query-string filters to the named SQL filters and their parameters.
+
+    Without a status, the list ("Tümü") leaves SPAM out: bots would bury the real leads; SPAM
+    has its own filter."""
     names: list[str] = []
     params: dict[str, Any] = {}
     if args.get("status"):
@@ -46,6 +57,8 @@ def list_filters(args: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
             raise ValidationError(f"status must be one of {', '.join(STATUSES)}", "status")
         names.append("status")
         params["status"] = args["status"]
+    else:
+        names.append("not_spam")
     for key in ("source", "traffic"):
         if args.get(key):
             names.append(key)
@@ -79,7 +92,7 @@ def list_leads() -> Response:
     counts = dict(db.query(sql.LEAD_STATUS_COUNTS.format(db=db.database)))
     return reply(
         {
-            "leads": page,
+            "leads": [{**row, "phone_display": display_phone(row["phone"])} for row in page],
             "next_cursor": encode_cursor(page[-1]["created_at"], page[-1]["id"]) if more else None,
             "counts": {status: counts.get(status, 0) for status in STATUSES},
         }
@@ -95,7 +108,9 @@ def load_lead(lead_id: str) -> dict[str, Any]:
 
 
 def lead_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": str(row["lead_id"]), **{k: v for k, v in row.items() if k not in ("lead_id", "version")}}
+    """The lead as the PWA reads it: `phone` stays E.164 (tel:, wa.me), `phone_display` is for the eye."""
+    shown = {k: v for k, v in row.items() if k not in ("lead_id", "version")}
+    return {"id": str(row["lead_id"]), **shown, "phone_display": display_phone(row["phone"])}
 
 
 @bp.get("/leads/<lead_id>")
@@ -146,6 +161,15 @@ def set_status(lead_id: str) -> Response:
         fail(409, "a converted lead keeps its status", "Satışa dönüşmüş talebin durumu değiştirilemez")
     row = save_change(lead, note, status=status, note=note or lead["note"])
     return reply({"lead": lead_view(row)})
+
+
+@bp.post("/leads/<lead_id>/note")
+def add_note(lead_id: str) -> Response:
+    """A note in the lead's history; the status stays as it is."""
+    note = parse_note(json_body())
+    lead = load_lead(lead_id)
+    row = save_change(lead, note, note=note)
+    return reply({"lead": lead_view(row)}, 201)
 
 
 @bp.post("/leads/<lead_id>/phone")

@@ -23,7 +23,7 @@ from eslamed.ingest.useragent import Agent
 from eslamed.leads import tap_dedupe
 from eslamed.leads.group_insert import GroupInsert
 from eslamed.leads.journal import LeadJournal
-from eslamed.leads.spam import spam_reason
+from eslamed.leads.spam import spam_reason, status_for
 from eslamed.leads.writer import LeadWriter, new_version
 from eslamed.locks import LockTimeout, held
 from eslamed.notify.message import LeadSummary
@@ -55,7 +55,7 @@ def new_record(lead: dict[str, Any], place: Place, agent: Agent, now: float) -> 
     reason = spam_reason(lead["source"], lead["website"], lead["fill_ms"])
     record = {k: v for k, v in lead.items() if k not in ("website", "fill_ms")}
     record.update(
-        status="SPAM" if reason else "NEW",
+        status=status_for(reason),
         spam_reason=reason,
         created_at=now,
         version=new_version(),

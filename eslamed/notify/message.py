@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from eslamed.phone import display_phone
+
 SOURCE_TR = {"form": "Form", "whatsapp": "WhatsApp", "call": "Telefon araması"}
 MAX_MESSAGE_CHARS = 500
 MAX_TEMPLATE_PARAM = 200
@@ -26,6 +28,8 @@ class LeadSummary:
     city: str
     click_id: str
     message: str
+    # why the anti-spam check doubts the lead ("" if not); the default keeps old outbox entries readable
+    suspicious: str = ""
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> LeadSummary:
@@ -40,6 +44,7 @@ class LeadSummary:
             city=record["city"],
             click_id=click,
             message=record["message"],
+            suspicious=record.get("spam_reason", ""),
         )
 
     def to_dict(self) -> dict[str, str]:
@@ -60,16 +65,33 @@ def click_line(summary: LeadSummary) -> str:
     return f"var ({summary.click_id})" if summary.click_id else "yok"
 
 
+SUSPICIOUS_TR = {"too_fast": "form çok hızlı dolduruldu"}
+
+
+def suspicious_line(summary: LeadSummary) -> str:
+    """The owner judges a doubtful lead; "" for a lead nothing speaks against."""
+    if not summary.suspicious:
+        return ""
+    return f"⚠️ Şüpheli: {SUSPICIOUS_TR.get(summary.suspicious, summary.suspicious)}"
+
+
+def admin_path(summary: LeadSummary) -> str:
+    """The lead's page in the admin PWA (its router reads #/lead/<id>)."""
+    return f"/admin/#/lead/{summary.lead_id}"
+
+
 def phone_line(summary: LeadSummary) -> str:
     if summary.phone:
-        return summary.phone
+        return display_phone(summary.phone)
     return "numara yok: arayan/yazan numarayı yönetim panelinden ekleyin"
 
 
-def telegram_text(summary: LeadSummary) -> str:
-    """E.164 numbers in plain text are tap-to-call in Telegram's apps."""
+def telegram_text(summary: LeadSummary, public_base_url: str = "") -> str:
+    """National-format numbers in plain text are tap-to-call in Telegram's apps; with the site's public
+    base URL configured, the last line opens the lead in the admin PWA."""
     lines = [
         f"🔔 Yeni talep: {source_label(summary)}",
+        suspicious_line(summary),
         f"👤 Ad: {summary.name or '-'}",
         f"📞 Telefon: {phone_line(summary)}",
         f"📄 Sayfa: {page(summary)}",
@@ -78,7 +100,9 @@ def telegram_text(summary: LeadSummary) -> str:
     ]
     if summary.message:
         lines.append(f"💬 Mesaj: {summary.message[:MAX_MESSAGE_CHARS]}")
-    return "\n".join(lines)
+    if public_base_url:
+        lines.append(f"🔗 Talep: {public_base_url.rstrip('/')}{admin_path(summary)}")
+    return "\n".join(line for line in lines if line)
 
 
 def _param(text: str) -> str:
@@ -90,7 +114,7 @@ def template_parameters(summary: LeadSummary) -> list[str]:
     """Body parameters {{1}}..{{6}} of the owner's template: name, phone, source, page, city, click."""
     return [
         _param(summary.name),
-        _param(summary.phone or "yok"),
+        _param(phone_line(summary) if summary.phone else "yok"),
         _param(source_label(summary)),
         _param(page(summary)),
         _param(summary.city or "bilinmiyor"),
@@ -100,11 +124,12 @@ def template_parameters(summary: LeadSummary) -> list[str]:
 
 def push_payload(summary: LeadSummary) -> dict[str, str]:
     """What the admin PWA's service worker shows; `tel` makes the notification tap-to-call."""
+    doubt = "Şüpheli talep" if summary.suspicious else "Yeni talep"
     return {
-        "title": f"Yeni talep: {summary.name or source_label(summary)}",
+        "title": f"{doubt}: {summary.name or source_label(summary)}",
         "body": f"{phone_line(summary)} · {source_label(summary)} · {summary.city or 'şehir bilinmiyor'}"
         f" · Google tıklaması: {click_line(summary)}",
         "lead_id": summary.lead_id,
         "tel": f"tel:{summary.phone}" if summary.phone else "",
-        "url": f"/admin/#/leads/{summary.lead_id}",
+        "url": admin_path(summary),
     }

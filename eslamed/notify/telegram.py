@@ -14,9 +14,12 @@ DEFAULT_BASE = "https://api.telegram.org"
 class Telegram:
     name = "telegram"
 
-    def __init__(self, base_url: str, token: str, chat_id: str, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, base_url: str, token: str, chat_id: str, timeout_s: float = 10.0, public_base_url: str = ""
+    ) -> None:
         self.url = f"{base_url.rstrip('/')}/bot{token}/sendMessage"
         self.chat_id = chat_id
+        self.public_base_url = public_base_url
         self.timeout_s = timeout_s
 
     @classmethod
@@ -24,7 +27,12 @@ class Telegram:
         token, chat = settings.get("TELEGRAM_BOT_TOKEN"), settings.get("TELEGRAM_CHAT_ID")
         if not (token and chat):
             return None
-        return cls(settings.get("TELEGRAM_API_BASE", DEFAULT_BASE), token, chat)
+        return cls(
+            settings.get("TELEGRAM_API_BASE", DEFAULT_BASE),
+            token,
+            chat,
+            public_base_url=settings.get("PUBLIC_BASE_URL"),
+        )
 
     def targets(self) -> list[Target]:
         return [{"address": self.chat_id}]
@@ -32,7 +40,7 @@ class Telegram:
     def send(self, summary: LeadSummary, target: Target) -> None:
         body = {
             "chat_id": target["address"],
-            "text": telegram_text(summary),
+            "text": telegram_text(summary, self.public_base_url),
             "disable_web_page_preview": True,
         }
         try:

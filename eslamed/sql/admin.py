@@ -16,7 +16,8 @@ LEAD = "SELECT * FROM {db}.leads WHERE lead_id = %(lead_id)s ORDER BY version DE
 
 LEAD_LIST_COLUMNS = (
     "toString(lead_id) AS id, created_at, updated_at, status, source, name, phone, message, url, variant,"
-    " gclid, gbraid, wbraid, utm_campaign, first_source, last_source, city, device, visitor_id"
+    " gclid, gbraid, wbraid, utm_campaign, first_source, last_source, city, device, visitor_id,"
+    " spam_reason"  # truth-owner: the list marks a suspicious lead
 )
 
 LEAD_LIST = (
@@ -28,6 +29,7 @@ LEAD_LIST = (
 LEAD_FILTERS = {
     "created": "created_at >= toDateTime(%(since)s) AND created_at < toDateTime(%(until)s)",
     "status": "status = %(status)s",
+    "not_spam": "status != 'SPAM'",
     "source": "source = %(source)s",
     "traffic": "if(last_source != '', last_source, first_source) = %(traffic)s",
     "search": (
@@ -207,4 +209,9 @@ STATS_SALES = (
         "{where}", "lead_id IN (SELECT lead_id FROM {db}.conversions WHERE " + _SALES_IN_RANGE + ")"
     )
     + ")) USING lead_id"
+)
+
+# truth-owner: the newest row of one sale, for fixing a not yet uploaded sale from the PWA.
+CONVERSION = (
+    "SELECT * FROM {db}.conversions WHERE conversion_id = %(conversion_id)s ORDER BY version DESC LIMIT 1"
 )

@@ -26,7 +26,6 @@
   };
 
   var params = new URLSearchParams(location.search);
-  var shownAt = Date.now();
   var variant = document.body.getAttribute("data-v") || "";
 
   function uuid() {
@@ -256,7 +255,9 @@
     showStatus(form, body.message_tr || TEXT.invalid, "err");
   }
 
-  function formLead(form) {
+  /* fill_ms counts from the visitor's first touch of the form, not from page load: reading the page
+     first is no sign of a bot. A form sent without any touch (a script) counts from page load. */
+  function formLead(form, startedAt) {
     var data = new FormData(form);
     var lead = {
       lead_id: uuid(),
@@ -264,7 +265,7 @@
       url: location.href,
       variant: variant,
       consent: data.get("consent") === "true",
-      fill_ms: Date.now() - shownAt
+      fill_ms: Math.round(performance.now() - startedAt)
     };
     ["name", "phone", "message", "website", "visitor_id"].concat(CLICK_KEYS).forEach(function (name) {
       lead[name] = (data.get(name) || "").trim();
@@ -273,12 +274,16 @@
   }
 
   document.querySelectorAll("form[data-lead-form]").forEach(function (form) {
-    var started = false;
-    form.addEventListener("focusin", function () {
-      if (!started) track("form_start", { form: "hemen-ara" });
-      started = true;
-    });
+    var startedAt = null;
+    function touched() {
+      if (startedAt !== null) return;
+      startedAt = performance.now();
+      track("form_start", { form: "hemen-ara" });
+    }
+    form.addEventListener("focusin", touched);
+    form.addEventListener("pointerdown", touched);
     form.addEventListener("input", function (event) {
+      touched();
       event.target.removeAttribute("aria-invalid");
     });
     form.addEventListener("submit", function (event) {
@@ -290,7 +295,7 @@
       }
       form.querySelector("button[type=submit]").disabled = true;
       showStatus(form, TEXT.sending, "wait");
-      send(formLead(form), true, form);
+      send(formLead(form, startedAt === null ? 0 : startedAt), true, form);
     });
   });
 
