@@ -11,6 +11,7 @@ from flask import Blueprint, Response, request
 from eslamed.admin import journey
 from eslamed.admin.http import decode_cursor, encode_cursor, fail, json_body, lead_uuid, now_utc, reply, store
 from eslamed.admin.lead_changes import STATUSES, change_log_row, next_row, parse_phone, parse_status_change
+from eslamed.admin.stages import record_stage
 from eslamed.admin.stats_shape import EARLIEST, LATEST, clamp_day, utc_bounds
 from eslamed.ingest.validate import ValidationError, check_string
 from eslamed.sql import admin as sql
@@ -145,6 +146,7 @@ def set_status(lead_id: str) -> Response:
     if lead["status"] == "CONVERTED":
         fail(409, "a converted lead keeps its status", "Satışa dönüşmüş talebin durumu değiştirilemez")
     row = save_change(lead, note, status=status, note=note or lead["note"])
+    record_stage(row, status)
     return reply({"lead": lead_view(row)})
 
 
