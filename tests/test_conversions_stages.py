@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from eslamed import schema
 from eslamed.conversions.settings import ads_config
 from eslamed.conversions.uploader import Uploader, make_backend
 from tests.support.admin import AUTH, admin_app
@@ -458,3 +459,33 @@ def test_cancelling_a_sale_not_yet_sent_never_sends_it(clickhouse, store, tmp_pa
     assert rows[uuid.UUID(restated)]["state"] == "UPLOADED"
     [call] = uploads(peer)
     assert [(c.order_id, c.conversion_value) for c in call.request.conversions] == [(restated, 900.0)]
+
+
+# ---- schema: `migrate` on a database made before these columns -------------------------------
+
+
+def _drop_added_columns(run, database: str) -> None:
+    for table, columns in schema.ADDED_COLUMNS.items():
+        for column, _ in columns:
+            run(f"ALTER TABLE {database}.{table} DROP COLUMN {column}")
+
+
+def test_migrate_adds_the_new_columns_to_an_existing_database_and_keeps_its_rows(clickhouse, store):
+    """18.16 has no ADD COLUMN IF NOT EXISTS: migrate reads system.columns and adds what is missing."""
+    _drop_added_columns(store.query, store.database)
+    lead_id = uuid.uuid4()
+    store.insert_rows("leads", [{"lead_id": lead_id, "version": 1, "created_at": utcnow(), "status": "NEW"}])
+
+    first = store.migrate()
+    second = store.migrate()
+
+    added = [s for s in first if s.startswith("ALTER")]
+    assert added == [
+        f"ALTER TABLE {store.database}.{table} ADD COLUMN {column} {kind}"
+        for table, columns in schema.ADDED_COLUMNS.items()
+        for column, kind in columns
+    ]
+    assert not [s for s in second if s.startswith("ALTER")], "a second migrate changes nothing"
+    [(status, clicked_at)] = store.query(f"SELECT status, clicked_at FROM {store.database}.leads")
+    assert (status, clicked_at) == ("NEW", datetime(1970, 1, 1))
+    assert latest(store) == {}

@@ -158,7 +158,7 @@ def correct(cid: str) -> Response:
     itself changes. Uploaded: a correction row goes to Google (MANUAL where the API has no way)."""
     body = json_body()
     action = body.get("action")
-    if action not in CORRECTIONS:
+    if not isinstance(action, str) or action not in CORRECTIONS:
         raise ValidationError("action must be retract or restate", "action")
     revenue = parse_revenue(body.get("revenue")) if action == "restate" else None
     sale = _conversion(cid)
