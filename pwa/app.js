@@ -18,7 +18,7 @@ const EVENT_TR = {
   pageview: "Sayfa görüntüleme", click: "Tıklama", call_click: "Arama butonu", whatsapp_click: "WhatsApp butonu",
   scroll: "Kaydırma", form_start: "Form başladı", error: "Sayfa hatası", custom: "Olay",
 };
-const UPLOAD_TR = { PENDING: "Bekliyor", UPLOADED: "Gönderildi", RETRY: "Tekrar denenecek", FAILED: "Başarısız", SKIPPED: "Atlandı" };
+const UPLOAD_TR = { PENDING: "Bekliyor", UPLOADED: "Gönderildi", RETRY: "Tekrar denenecek", FAILED: "Başarısız", SKIPPED: "Atlandı", MANUAL: "Google Ads'te elle düzeltin" };
 const DEAL_TR = { satis: "Satış", kiralama: "Kiralama" };
 
 /* DOM helper: text always goes in as text, never as HTML. */
@@ -403,12 +403,54 @@ async function salesView() {
     body.google_ads_configured ? null : h("div", { class: "card banner warn", id: "ads-missing" }, "Google Ads yapılandırılmadı: satışlar kaydediliyor ama Google Ads'e gönderilmiyor."),
     h("div", { class: "chips" }, Object.entries(body.counts).map(([k, v]) => h("span", { class: "chip" }, `${UPLOAD_TR[k]}: ${v}`))),
     body.conversions.length
-      ? body.conversions.map((c) => h("a", { class: "card lead", href: `#/lead/${c.lead_id}` },
-          h("div", { class: "row" }, h("span", { class: "name grow" }, c.lead_name || "(isimsiz)"), h("span", { class: `status upload-${c.state}` }, UPLOAD_TR[c.state] || c.state)),
-          h("div", {}, `${money.format(Number(c.revenue))} TL · ${DEAL_TR[c.deal_type] || c.deal_type}`),
-          h("div", { class: "muted" }, `${dateOnly.format(new Date(c.closed_at))}${c.reason ? ` · ${c.reason}` : ""}`)))
+      ? body.conversions.map((c) => h("div", { class: "card lead", id: `sale-${c.conversion_id}` },
+          h("a", { href: `#/lead/${c.lead_id}` },
+            h("div", { class: "row" }, h("span", { class: "name grow" }, c.lead_name || "(isimsiz)"), h("span", { class: `status upload-${c.state}` }, UPLOAD_TR[c.state] || c.state)),
+            h("div", {}, `${money.format(Number(c.revenue))} TL · ${saleKind(c)}`),
+            h("div", { class: "muted" }, `${dateOnly.format(new Date(c.closed_at))}${c.reason ? ` · ${c.reason}` : ""}`)),
+          saleActions(c)))
       : h("p", { class: "muted" }, "Henüz satış yok"),
   );
+}
+
+/* conv-stages: lead-stage conversions, "Yeniden gönder" and "Satışı düzelt / iptal" */
+const STAGE_TR = { CONTACTED: "Nitelikli talep (Arandı)" };
+const ADJUST_TR = { RETRACTION: "Düzeltme: satış iptali", RESTATEMENT: "Düzeltme: yeni tutar" };
+
+function saleKind(c) {
+  if (c.adjustment) return ADJUST_TR[c.adjustment] || c.adjustment;
+  if (STAGE_TR[c.stage]) return STAGE_TR[c.stage];
+  return DEAL_TR[c.deal_type] || c.deal_type;
+}
+
+async function saleAction(path, json, done) {
+  try {
+    await api(path, { method: "POST", json });
+    toast(done);
+    salesView();
+  } catch (err) {
+    if (err.status !== 401) toast(err.message);
+  }
+}
+
+function saleActions(c) {
+  const buttons = [];
+  if (c.state === "FAILED" || c.state === "RETRY") {
+    buttons.push(h("button", { type: "button", class: "sale-retry", dataset: { needsNetwork: "1" },
+      onclick: () => saleAction(`/api/admin/conversions/${c.conversion_id}/retry`, undefined, "Yeniden gönderim için sıraya alındı") }, "Yeniden gönder"));
+  }
+  const isSale = !c.adjustment && (c.stage === "" || c.stage === "CONVERTED") && c.state !== "SKIPPED";
+  if (isSale) {
+    const amount = h("input", { type: "text", inputmode: "decimal", class: "sale-new-revenue", placeholder: "Yeni tutar (TL)", hidden: true });
+    const restate = h("button", { type: "button", class: "sale-restate", hidden: true, dataset: { needsNetwork: "1" },
+      onclick: () => saleAction(`/api/admin/conversions/${c.conversion_id}/correct`, { action: "restate", revenue: amount.value.trim().replace(",", ".") }, "Yeni tutar kaydedildi") }, "Yeni tutarı gönder");
+    const retract = h("button", { type: "button", class: "danger sale-retract", hidden: true, dataset: { needsNetwork: "1" },
+      onclick: () => confirm("Satış iptal edilsin mi? Google Ads'e iptal bildirilir.") && saleAction(`/api/admin/conversions/${c.conversion_id}/correct`, { action: "retract" }, "Satış iptal edildi") }, "Satışı iptal et");
+    const open = h("button", { type: "button", class: "sale-correct",
+      onclick: () => { open.hidden = true; amount.hidden = restate.hidden = retract.hidden = false; amount.focus(); } }, "Satışı düzelt / iptal");
+    buttons.push(open, amount, restate, retract);
+  }
+  return buttons.length ? h("div", { class: "row sale-actions" }, buttons) : null;
 }
 
 /* ---------- settings: push ---------- */

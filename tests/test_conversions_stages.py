@@ -489,3 +489,64 @@ def test_migrate_adds_the_new_columns_to_an_existing_database_and_keeps_its_rows
     [(status, clicked_at)] = store.query(f"SELECT status, clicked_at FROM {store.database}.leads")
     assert (status, clicked_at) == ("NEW", datetime(1970, 1, 1))
     assert latest(store) == {}
+
+
+# ---- the PWA buttons --------------------------------------------------------------------------
+
+
+def test_owner_sends_a_failed_sale_again_then_cancels_it_from_the_pwa(
+    clickhouse, store, tmp_path, make_server, tls, token_server, adjusting_peer
+):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.support.admin import SECRET
+    from tests.support.clients import BROWSER_UA
+    from tests.test_admin_pwa import CHROMIUM_ARGS
+
+    ads = ads_env("googleads", adjusting_peer.endpoint, str(tls[0]), token_server.url)
+    server = make_server(clickhouse, store, workers=1, GOOGLE_ADS_UPLOAD_INTERVAL_S="0.3", **ads)
+    adjusting_peer.bad_gclids.add("Cj0KCQiA-pwa-retried")
+    body = form_lead(gclid="Cj0KCQiA-pwa-retried")
+    assert post_lead(server.url, body).status_code == 201
+    sale = requests.post(
+        f"{server.url}/api/admin/leads/{body['lead_id']}/convert",
+        json={"revenue": 15000, "deal_type": "satis"},
+        headers=AUTH,
+        timeout=10,
+    )
+    cid = uuid.UUID(sale.json()["conversion_id"])
+    wait_for(lambda: latest(store)[cid]["state"] == "FAILED", what="the sale FAILED at Google")
+    adjusting_peer.bad_gclids.clear()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 390, "height": 844}, user_agent=BROWSER_UA).new_page()
+        page.set_default_timeout(20_000)
+        expect.set_options(timeout=15_000)
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(f"{server.url}/admin/")
+        page.fill("#secret", SECRET)
+        page.click("#login-form button[type=submit]")
+        page.goto(f"{server.url}/admin/#/sales")
+        card = page.locator(f"#sale-{cid}")
+        expect(card).to_contain_text("Başarısız")
+        card.get_by_role("button", name="Yeniden gönder").click()
+        expect(page.locator("#toast")).to_have_text("Yeniden gönderim için sıraya alındı")
+        wait_for(lambda: latest(store)[cid]["state"] == "UPLOADED", what="the re-sent sale UPLOADED")
+        page.goto(f"{server.url}/admin/#/leads")
+        page.goto(f"{server.url}/admin/#/sales")
+        expect(card).to_contain_text("Gönderildi")
+        expect(card.get_by_role("button", name="Yeniden gönder")).to_have_count(0)
+        card.get_by_role("button", name="Satışı düzelt / iptal").click()
+        card.get_by_role("button", name="Satışı iptal et").click()
+        expect(page.locator("#toast")).to_have_text("Satış iptal edildi")
+        browser.close()
+
+    def retracted() -> bool:
+        calls = [c for c in adjusting_peer.calls if c.method == "UploadConversionAdjustments"]
+        return [
+            (a.adjustment_type.name, a.order_id) for c in calls for a in c.request.conversion_adjustments
+        ] == [("RETRACTION", str(cid))]
+
+    wait_for(retracted, what="Google Ads received the retraction")
+    assert adjusting_peer.sent_order_ids() == [str(cid)]
