@@ -210,11 +210,6 @@ def test_click_window_counts_from_the_click_not_the_lead(
     assert wait_for(lambda: store.query(f"SELECT count() FROM {store.database}.events")[0][0] == 2)
     body = form_lead(visitor_id=visitor, gclid=gclid if carried else "", url=f"{SITE}/")
     assert post_lead(server.url, body).status_code == 201
-    [(origin, clicked_at)] = store.query(
-        f"SELECT click_id_origin, clicked_at FROM {store.database}.leads WHERE lead_id = %(id)s",
-        {"id": uuid.UUID(body["lead_id"])},
-    )
-    assert (origin, clicked_at) == ("direct" if carried else "visitor_history", clicked.replace(tzinfo=None))
     reply = requests.post(
         f"{server.url}/api/admin/leads/{body['lead_id']}/convert",
         json={"revenue": 15000, "deal_type": "satis"},
@@ -233,6 +228,11 @@ def test_click_window_counts_from_the_click_not_the_lead(
         "The click is older than the conversion action's 1-day click window"
     )
     assert uploads(peer) == []
+    [(origin, clicked_at)] = store.query(
+        f"SELECT click_id_origin, clicked_at FROM {store.database}.leads WHERE lead_id = %(id)s",
+        {"id": uuid.UUID(body["lead_id"])},
+    )
+    assert (origin, clicked_at) == ("direct" if carried else "visitor_history", clicked.replace(tzinfo=None))
     # The same sale on an action with Google's default 90 days goes through.
     client = requests.post(f"{server.url}/api/admin/conversions/{cid}/retry", headers=AUTH, timeout=10)
     assert client.status_code == 200, client.text
