@@ -229,7 +229,8 @@ def test_click_window_counts_from_the_click_not_the_lead(
     )
     assert uploads(peer) == []
     [(origin, clicked_at)] = store.query(
-        f"SELECT click_id_origin, clicked_at FROM {store.database}.leads WHERE lead_id = %(id)s",
+        f"SELECT click_id_origin, clicked_at FROM {store.database}.leads WHERE lead_id = %(id)s"
+        " ORDER BY version DESC LIMIT 1",
         {"id": uuid.UUID(body["lead_id"])},
     )
     assert (origin, clicked_at) == ("direct" if carried else "visitor_history", clicked.replace(tzinfo=None))
