@@ -53,6 +53,18 @@ def convert(client, lead_id: str, revenue: int = 15000) -> str:
     return reply.get_json()["conversion_id"]
 
 
+def convert_on(server_url: str, lead_id: str) -> uuid.UUID:
+    """'Satış Onayla' on a running server, as the PWA sends it."""
+    reply = requests.post(
+        f"{server_url}/api/admin/leads/{lead_id}/convert",
+        json={"revenue": 15000, "deal_type": "satis"},
+        headers=AUTH,
+        timeout=10,
+    )
+    assert reply.status_code == 201, reply.text
+    return uuid.UUID(reply.json()["conversion_id"])
+
+
 @pytest.fixture
 def ads(backend_name, peer, tls, token_server):
     return ads_env(backend_name, peer.endpoint, str(tls[0]), token_server.url)
@@ -210,14 +222,7 @@ def test_click_window_counts_from_the_click_not_the_lead(
     assert wait_for(lambda: store.query(f"SELECT count() FROM {store.database}.events")[0][0] == 2)
     body = form_lead(visitor_id=visitor, gclid=gclid if carried else "", url=f"{SITE}/")
     assert post_lead(server.url, body).status_code == 201
-    reply = requests.post(
-        f"{server.url}/api/admin/leads/{body['lead_id']}/convert",
-        json={"revenue": 15000, "deal_type": "satis"},
-        headers=AUTH,
-        timeout=10,
-    )
-    assert reply.status_code == 201, reply.text
-    cid = uuid.UUID(reply.json()["conversion_id"])
+    cid = convert_on(server.url, body["lead_id"])
 
     uploader_for(clickhouse, store, tmp_path, ads, GOOGLE_ADS_CLICK_WINDOW_DAYS="987654321=1").run_once()
 
@@ -260,11 +265,7 @@ def test_contacted_then_converted_uploads_one_qualified_lead_and_one_sale_across
     for status in ("CONTACTED", "LOST", "CONTACTED"):
         reply = requests.post(f"{admin}/status", json={"status": status}, headers=AUTH, timeout=10)
         assert reply.status_code == 200, reply.text
-    sale = requests.post(
-        f"{admin}/convert", json={"revenue": 15000, "deal_type": "satis"}, headers=AUTH, timeout=10
-    )
-    assert sale.status_code == 201, sale.text
-    sale_id = sale.json()["conversion_id"]
+    sale_id = str(convert_on(server.url, lead_id))
     stage_id = str(
         uuid.uuid5(uuid.UUID("6f1d3a52-5c1e-4a8e-9a57-2f0f5b6a9c41"), f"{lead_id}:stage:CONTACTED")
     )
@@ -509,13 +510,7 @@ def test_owner_sends_a_failed_sale_again_then_cancels_it_from_the_pwa(
     adjusting_peer.bad_gclids.add("Cj0KCQiA-pwa-retried")
     body = form_lead(gclid="Cj0KCQiA-pwa-retried")
     assert post_lead(server.url, body).status_code == 201
-    sale = requests.post(
-        f"{server.url}/api/admin/leads/{body['lead_id']}/convert",
-        json={"revenue": 15000, "deal_type": "satis"},
-        headers=AUTH,
-        timeout=10,
-    )
-    cid = uuid.UUID(sale.json()["conversion_id"])
+    cid = convert_on(server.url, body["lead_id"])
     wait_for(lambda: latest(store)[cid]["state"] == "FAILED", what="the sale FAILED at Google")
     adjusting_peer.bad_gclids.clear()
 
