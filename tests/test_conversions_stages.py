@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from eslamed import schema
+from eslamed.admin.sale import ISTANBUL
 from eslamed.conversions.settings import ads_config
 from eslamed.conversions.uploader import Uploader, make_backend
 from tests.support.admin import AUTH, admin_app
@@ -310,10 +311,12 @@ def test_contacted_then_converted_uploads_one_qualified_lead_and_one_sale_across
         assert len(events) == 2
         by_id = {e.transaction_id: (dest, e.conversion_value) for dest, e in events}
         assert by_id == {stage_id: ("111111", 250.0), sale_id: ("222222", 15000.0)}
-    # stats count sales, not stages
-    day = datetime.now(UTC).date().isoformat()
+    # the stats count the sale, not the qualified-lead stage
+    day = datetime.now(ISTANBUL).date().isoformat()
     stats = requests.get(f"{server.url}/api/admin/stats?from={day}&to={day}", headers=AUTH, timeout=10)
-    assert stats.status_code == 200
+    assert stats.status_code == 200, stats.text
+    totals = stats.json()["totals"]
+    assert (totals["sales"], totals["revenue"]) == (1, 15000.0)
 
 
 def test_bad_stage_setting_is_named_and_nothing_is_sent(clickhouse, store, tmp_path, ads, peer):
