@@ -344,7 +344,7 @@ async function leadView(id, notice) {
       statusButtons),
     saleForm(lead, reload),
     body.conversions.length ? h("section", { class: "card" }, h("h3", {}, "Satışlar"),
-      body.conversions.map((c) => h("div", {}, `${money.format(Number(c.revenue))} TL · ${DEAL_TR[c.deal_type] || c.deal_type} · ${UPLOAD_TR[c.state] || c.state}`))) : null,
+      body.conversions.map((c) => h("div", {}, `${money.format(Number(c.revenue))} TL · ${saleKind(c)} · ${UPLOAD_TR[c.state] || c.state}`))) : null,
     journeyCard(body.journey),
     h("section", { class: "card" }, h("h3", {}, "Geçmiş"),
       body.history.map((e) => h("div", { class: "muted" }, `${dateTime.format(new Date(e.changed_at))} · ${STATUS_TR[e.status] || e.status}${e.note ? ` · ${e.note}` : ""}`))),
