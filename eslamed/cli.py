@@ -16,9 +16,9 @@ from eslamed.site import cli as site_cli
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _settings() -> Settings:
+def _settings(need_geoip: bool = True) -> Settings:
     try:
-        return load_settings()
+        return load_settings(need_geoip=need_geoip)
     except ConfigError as exc:
         sys.stderr.write(f"eslamed: configuration error: {exc}\n")
         raise SystemExit(2) from exc

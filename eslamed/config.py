@@ -195,8 +195,11 @@ def _required(env: dict[str, str], name: str) -> str:
     return value
 
 
-def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
-    """Build settings from the environment; `.env` only fills variables the environment lacks."""
+def load_settings(
+    env: dict[str, str] | None = None, dotenv: Path | None = Path(".env"), need_geoip: bool = True
+) -> Settings:
+    """Build settings from the environment; `.env` only fills variables the environment lacks.
+    Commands that never enrich a request (conversion upload) pass need_geoip=False."""
     values: dict[str, str] = {}
     if env is None:
         if dotenv is not None and dotenv.is_file():
@@ -218,8 +221,9 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = Path(
         if clickhouse.password:
             _production_secret("CLICKHOUSE_URL password", clickhouse.password, min_len=0)
 
-    geoip = Path(_required(values, "GEOIP_CITY_DB"))
-    check_geoip_db(geoip)
+    geoip = Path(_required(values, "GEOIP_CITY_DB") if need_geoip else values.get("GEOIP_CITY_DB", ""))
+    if need_geoip:
+        check_geoip_db(geoip)
 
     origins = tuple(o.strip().rstrip("/") for o in values.get("SITE_ORIGINS", "").split(",") if o.strip())
     for origin in origins:

@@ -83,7 +83,8 @@ CREATE TABLE IF NOT EXISTS {db}.leads (
     browser String,
     os String,
     spam_reason String,
-    note String
+    note String,
+    clicked_at DateTime
 ) ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(created_at)
 ORDER BY lead_id
@@ -111,7 +112,11 @@ CREATE TABLE IF NOT EXISTS {db}.conversions (
     reason String,
     next_attempt_at DateTime,
     backend String,
-    request_id String
+    request_id String,
+    stage String,
+    conversion_action_id String,
+    adjustment String,
+    adjusts String
 ) ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(created_at)
 ORDER BY conversion_id
@@ -200,6 +205,40 @@ TABLES: dict[str, str] = {
     "stats_sessions_daily": STATS_SESSIONS_DAILY,
     "stats_days": STATS_DAYS,
 }
+
+
+# ---- conv-stages: columns added after the first release -------------------------------------
+# 18.16 has no `ADD COLUMN IF NOT EXISTS`, so `migrate` reads system.columns and adds only what an
+# existing table lacks; new databases get them from CREATE TABLE above.
+ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "leads": (("clicked_at", "DateTime"),),
+    "conversions": (
+        ("stage", "String"),
+        ("conversion_action_id", "String"),
+        ("adjustment", "String"),
+        ("adjusts", "String"),
+    ),
+}
+EXISTING_COLUMNS = "SELECT table, name FROM system.columns WHERE database = %(db)s"
+
+
+def add_column_statements(
+    database: str, present: set[tuple[str, str]], cluster: str | None = None
+) -> list[str]:
+    """ALTERs for the ADDED_COLUMNS an existing database lacks (both tables of a cluster set-up)."""
+    out = []
+    for table, columns in ADDED_COLUMNS.items():
+        for name in (f"{table}_local", table) if cluster else (table,):
+            on_cluster = f" ON CLUSTER {cluster}" if cluster else ""
+            out.extend(
+                f"ALTER TABLE {database}.{name}{on_cluster} ADD COLUMN {column} {kind}"
+                for column, kind in columns
+                if (name, column) not in present
+            )
+    return out
+
+
+# ---- end conv-stages ------------------------------------------------------------------------
 
 
 def statements(database: str) -> list[str]:

@@ -125,15 +125,19 @@ class Store:
         ddl = (
             schema.cluster_statements(self.database, cluster) if cluster else schema.statements(self.database)
         )
-        for statement in ddl:
-            client = self._new_client(None)
-            try:
+        client = self._new_client(None)
+        try:
+            for statement in ddl:
                 client.execute(statement)
-            except UNAVAILABLE_ERRORS as exc:
-                raise StoreUnavailable(f"ClickHouse unavailable: {exc}") from exc
-            finally:
-                client.disconnect()
-            applied.append(statement.split("(")[0].strip())
+                applied.append(statement.split("(")[0].strip())
+            present = set(client.execute(schema.EXISTING_COLUMNS, {"db": self.database}))
+            for statement in schema.add_column_statements(self.database, present, cluster):
+                client.execute(statement)
+                applied.append(statement)
+        except UNAVAILABLE_ERRORS as exc:
+            raise StoreUnavailable(f"ClickHouse unavailable: {exc}") from exc
+        finally:
+            client.disconnect()
         return applied
 
     def close(self) -> None:

@@ -18,7 +18,7 @@ const EVENT_TR = {
   pageview: "Sayfa görüntüleme", click: "Tıklama", call_click: "Arama butonu", whatsapp_click: "WhatsApp butonu",
   scroll: "Kaydırma", form_start: "Form başladı", error: "Sayfa hatası", custom: "Olay",
 };
-const UPLOAD_TR = { PENDING: "Bekliyor", UPLOADED: "Gönderildi", RETRY: "Tekrar denenecek", FAILED: "Başarısız", SKIPPED: "Atlandı" };
+const UPLOAD_TR = { PENDING: "Bekliyor", UPLOADED: "Gönderildi", RETRY: "Tekrar denenecek", FAILED: "Başarısız", SKIPPED: "Atlandı", MANUAL: "Google Ads'te elle düzeltin" };
 const DEAL_TR = { satis: "Satış", kiralama: "Kiralama" };
 const DEVICE_TR = { mobile: "Mobil", desktop: "Masaüstü", tablet: "Tablet", bot: "Bot" };
 const VARIANT_TR = {
@@ -282,12 +282,10 @@ function saleForm(lead, onDone, second) {
   return form;
 }
 
-/* A sale Google does not have yet (PENDING) is fixed in place; one it has needs a correction or a
-   retraction on Google's side. saleCorrection is the hook for that path (conversions package, with
-   its requeue button): until it exists the card says what will happen instead of offering an edit. */
-function saleCorrection(c) {
-  return h("p", { class: "muted", dataset: { correctionHook: c.cid } },
-    "Google'a gönderilmiş satış burada değiştirilemez: düzeltme veya geri çekme Google tarafında yapılır.");
+/* A sale Google does not have yet (PENDING) is fixed in place; one it has is sent again, corrected
+   or retracted on Google's side (the same buttons as on "Satışlar"). */
+function saleCorrection(c, onDone) {
+  return saleActions({ ...c, conversion_id: c.cid }, () => onDone(null));
 }
 
 function saleFixForm(c, onDone) {
@@ -317,13 +315,13 @@ function salesCard(conversions, onDone) {
       const fix = c.state === "PENDING" ? saleFixForm(c, onDone) : null;
       return h("div", { class: "sale", dataset: { conversionId: c.cid } },
         h("div", { class: "row" },
-          h("b", { class: "grow" }, `${money.format(Number(c.revenue))} TL · ${DEAL_TR[c.deal_type] || c.deal_type}`),
+          h("b", { class: "grow" }, `${money.format(Number(c.revenue))} TL · ${saleKind(c)}`),
           h("span", { class: `status upload-${c.state}` }, `Google: ${UPLOAD_TR[c.state] || c.state}`)),
         h("div", { class: "muted" }, `Satış tarihi ${dateOnly.format(new Date(c.closed_at))}`
           + (c.attempts ? ` · ${c.attempts} deneme` : "")),
         c.reason ? h("div", { class: "reason" }, `Neden: ${c.reason}`) : null,
         fix ? [h("button", { class: "secondary", type: "button", onclick: () => { fix.hidden = !fix.hidden; } }, "Tutarı / tarihi düzelt"), fix]
-          : saleCorrection(c));
+          : saleCorrection(c, onDone));
     }));
 }
 
@@ -502,12 +500,54 @@ async function salesView() {
     body.google_ads_configured ? null : h("div", { class: "card banner warn", id: "ads-missing" }, "Google Ads yapılandırılmadı: satışlar kaydediliyor ama Google Ads'e gönderilmiyor."),
     h("div", { class: "chips" }, Object.entries(body.counts).map(([k, v]) => h("span", { class: "chip" }, `${UPLOAD_TR[k]}: ${v}`))),
     body.conversions.length
-      ? body.conversions.map((c) => h("a", { class: "card lead", href: `#/lead/${c.lead_id}` },
-          h("div", { class: "row" }, h("span", { class: "name grow" }, c.lead_name || "(isimsiz)"), h("span", { class: `status upload-${c.state}` }, UPLOAD_TR[c.state] || c.state)),
-          h("div", {}, `${money.format(Number(c.revenue))} TL · ${DEAL_TR[c.deal_type] || c.deal_type}`),
-          h("div", { class: "muted" }, `${dateOnly.format(new Date(c.closed_at))}${c.reason ? ` · ${c.reason}` : ""}`)))
+      ? body.conversions.map((c) => h("div", { class: "card lead", id: `sale-${c.conversion_id}` },
+          h("a", { href: `#/lead/${c.lead_id}` },
+            h("div", { class: "row" }, h("span", { class: "name grow" }, c.lead_name || "(isimsiz)"), h("span", { class: `status upload-${c.state}` }, UPLOAD_TR[c.state] || c.state)),
+            h("div", {}, `${money.format(Number(c.revenue))} TL · ${saleKind(c)}`),
+            h("div", { class: "muted" }, `${dateOnly.format(new Date(c.closed_at))}${c.reason ? ` · ${c.reason}` : ""}`)),
+          saleActions(c)))
       : h("p", { class: "muted" }, "Henüz satış yok"),
   );
+}
+
+/* conv-stages: lead-stage conversions, "Yeniden gönder" and "Satışı düzelt / iptal" */
+const STAGE_TR = { CONTACTED: "Nitelikli talep (Arandı)" };
+const ADJUST_TR = { RETRACTION: "Düzeltme: satış iptali", RESTATEMENT: "Düzeltme: yeni tutar" };
+
+function saleKind(c) {
+  if (c.adjustment) return ADJUST_TR[c.adjustment] || c.adjustment;
+  if (STAGE_TR[c.stage]) return STAGE_TR[c.stage];
+  return DEAL_TR[c.deal_type] || c.deal_type;
+}
+
+async function saleAction(path, json, done, after) {
+  try {
+    await api(path, { method: "POST", json });
+    toast(done);
+    after();
+  } catch (err) {
+    if (err.status !== 401) toast(err.message);
+  }
+}
+
+function saleActions(c, after = salesView) {
+  const buttons = [];
+  if (c.state === "FAILED" || c.state === "RETRY") {
+    buttons.push(h("button", { type: "button", class: "sale-retry", dataset: { needsNetwork: "1" },
+      onclick: () => saleAction(`/api/admin/conversions/${c.conversion_id}/retry`, undefined, "Yeniden gönderim için sıraya alındı", after) }, "Yeniden gönder"));
+  }
+  const isSale = !c.adjustment && (c.stage === "" || c.stage === "CONVERTED") && c.state !== "SKIPPED";
+  if (isSale) {
+    const amount = h("input", { type: "text", inputmode: "decimal", class: "sale-new-revenue", placeholder: "Yeni tutar (TL)", hidden: true });
+    const restate = h("button", { type: "button", class: "sale-restate", hidden: true, dataset: { needsNetwork: "1" },
+      onclick: () => saleAction(`/api/admin/conversions/${c.conversion_id}/correct`, { action: "restate", revenue: amount.value.trim().replace(",", ".") }, "Yeni tutar kaydedildi", after) }, "Yeni tutarı gönder");
+    const retract = h("button", { type: "button", class: "danger sale-retract", hidden: true, dataset: { needsNetwork: "1" },
+      onclick: () => confirm("Satış iptal edilsin mi? Google Ads'e iptal bildirilir.") && saleAction(`/api/admin/conversions/${c.conversion_id}/correct`, { action: "retract" }, "Satış iptal edildi", after) }, "Satışı iptal et");
+    const open = h("button", { type: "button", class: "sale-correct",
+      onclick: () => { open.hidden = true; amount.hidden = restate.hidden = retract.hidden = false; amount.focus(); } }, "Satışı düzelt / iptal");
+    buttons.push(open, amount, restate, retract);
+  }
+  return buttons.length ? h("div", { class: "row sale-actions" }, buttons) : null;
 }
 
 /* ---------- settings: push ---------- */

@@ -209,15 +209,31 @@ def test_cli_dry_run_validates_only_then_upload_stores(clickhouse, store, tmp_pa
     assert peer.sent_transaction_ids() == [str(conversion_id)]
 
 
-def test_missing_config_keeps_sales_pending_and_says_so(clickhouse, store, tmp_path):
+def test_missing_config_keeps_sales_pending_and_fails_the_cron_job(clickhouse, store, tmp_path):
+    """Exit 0 here would let cron stay silent for weeks while no sale reaches Google."""
     conversion_id = seed_sale(store, seed_lead(store, utcnow() - timedelta(days=1)), utcnow())
 
     result = _cli(base_env(clickhouse.url, store.database, tmp_path), "conversions", "upload")
 
-    assert result.returncode == 0, result.stderr
-    assert "Google Ads not configured" in result.stdout
-    assert "GOOGLE_ADS_CUSTOMER_ID" in result.stdout
+    assert result.returncode == 3, result.stdout
+    assert "Google Ads not configured" in result.stderr
+    assert "GOOGLE_ADS_CUSTOMER_ID" in result.stderr
+    assert "sales stay PENDING" in result.stderr
     assert latest(store)[conversion_id]["state"] == "PENDING"
+
+
+@pytest.mark.parametrize("backend_name", ["datamanager"])
+def test_upload_runs_without_a_geoip_database(clickhouse, store, tmp_path, env, peer):
+    """An upload enriches nothing, so a cron box without the MaxMind file still sends sales."""
+    conversion_id = seed_sale(store, seed_lead(store, utcnow() - timedelta(days=1)), utcnow())
+    cron_env = {**base_env(clickhouse.url, store.database, tmp_path), **env}
+    del cron_env["GEOIP_CITY_DB"]
+
+    result = _cli(cron_env, "conversions", "upload")
+
+    assert result.returncode == 0, result.stderr
+    assert f"{conversion_id}  UPLOADED" in result.stdout
+    assert peer.sent_transaction_ids() == [str(conversion_id)]
 
 
 @pytest.mark.parametrize("backend_name", ["googleads"])

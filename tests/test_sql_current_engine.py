@@ -81,3 +81,22 @@ def test_sessions_journey_and_history_queries_run_on_current_clickhouse() -> Non
         session.query(_bind(leads.VISITOR_HISTORY, {"visitor_id": "v1", "since": bounds["since"]}), "CSV")
     )
     assert history.strip() == '"","","","paid","direct","https://x/"', history
+
+
+def test_added_columns_apply_to_an_older_schema_on_current_clickhouse() -> None:
+    """`migrate` on a database made before the conv-stages columns, on a current engine."""
+    session = chdb_session.Session()
+    for statement in schema.statements("older"):
+        session.query(statement)
+    for table, columns in schema.ADDED_COLUMNS.items():
+        for column, _ in columns:
+            session.query(f"ALTER TABLE older.{table} DROP COLUMN {column}")
+    rows = str(session.query(schema.EXISTING_COLUMNS.replace("%(db)s", "'older'"), "CSV"))
+    present = {tuple(part.strip('"') for part in line.split(",")) for line in rows.strip().splitlines()}
+    statements = schema.add_column_statements("older", present)
+    assert len(statements) == sum(len(c) for c in schema.ADDED_COLUMNS.values())
+    for statement in statements:
+        session.query(statement)
+    rows = str(session.query(schema.EXISTING_COLUMNS.replace("%(db)s", "'older'"), "CSV"))
+    present = {tuple(part.strip('"') for part in line.split(",")) for line in rows.strip().splitlines()}
+    assert schema.add_column_statements("older", present) == []

@@ -18,6 +18,7 @@ from eslamed.admin.lead_changes import (
     parse_phone,
     parse_status_change,
 )
+from eslamed.admin.stages import record_stage
 from eslamed.admin.stats_shape import EARLIEST, LATEST, clamp_day, utc_bounds
 from eslamed.ingest.validate import ValidationError, check_string
 from eslamed.phone import display_phone
@@ -160,6 +161,7 @@ def set_status(lead_id: str) -> Response:
     if lead["status"] == "CONVERTED":
         fail(409, "a converted lead keeps its status", "Satışa dönüşmüş talebin durumu değiştirilemez")
     row = save_change(lead, note, status=status, note=note or lead["note"])
+    record_stage(row, status)
     return reply({"lead": lead_view(row)})
 
 

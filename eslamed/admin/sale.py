@@ -105,3 +105,49 @@ def conversion_row(
         "backend": "",
         "request_id": "",
     }
+
+
+# ---- lead stages and corrections --------------------------------------------------------------
+STAGE_VERSION = 1
+"""A stage row is first written with the lowest version: written again (a retried request, a second
+CONTACTED) it never hides the upload state a later version recorded."""
+
+
+def stage_conversion_id(lead_id: str, stage: str) -> str:
+    """One conversion per lead and stage, the same id however often the lead enters the stage."""
+    return str(uuid.uuid5(NAMESPACE, f"{lead_id}:stage:{stage}"))
+
+
+def stage_row(
+    lead: dict[str, Any], stage: str, action_id: str, value: Decimal, now: datetime
+) -> dict[str, Any]:
+    cid = stage_conversion_id(str(lead["lead_id"]), stage)
+    row = conversion_row(lead, cid, 0, value, "", now, now, STAGE_VERSION)
+    row.update(stage=stage, conversion_action_id=action_id)
+    return row
+
+
+def correction_row(
+    sale: dict[str, Any], adjustment: str, revenue: Decimal, seq: int, now: datetime, version: int
+) -> dict[str, Any]:
+    """A RETRACTION / RESTATEMENT of an uploaded sale: its own row with its own upload state, naming
+    the sale (`adjusts`) whose order id Google matches it by."""
+    cid = str(uuid.uuid5(NAMESPACE, f"{sale['conversion_id']}:correction:{seq}"))
+    row = {k: v for k, v in sale.items() if k != "version_max"}
+    row.update(
+        conversion_id=uuid.UUID(cid),
+        version=version,
+        created_at=now,
+        updated_at=now,
+        closed_at=now,
+        revenue=revenue,
+        state="PENDING",
+        attempts=0,
+        reason="",
+        next_attempt_at=now,
+        backend="",
+        request_id="",
+        adjustment=adjustment,
+        adjusts=str(sale["conversion_id"]),
+    )
+    return row

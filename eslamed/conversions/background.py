@@ -4,14 +4,16 @@ file lock uploads; if that worker dies the kernel frees the lock and another tak
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import gevent
 import gevent.event
 
+from eslamed.conversions.commands import fingerprint_file
 from eslamed.conversions.lock import UploadLock
 from eslamed.conversions.settings import AdsConfig, ads_config
-from eslamed.conversions.uploader import Uploader, make_backend
+from eslamed.conversions.uploader import Uploader, make_backend, retry_on_config_change, utcnow
 from eslamed.store import Store, StoreUnavailable
 
 if TYPE_CHECKING:
@@ -31,10 +33,11 @@ def _grpc_cooperates_with_gevent() -> None:
 
 
 class BackgroundUploader:
-    def __init__(self, store: Store, config: AdsConfig, lock: UploadLock) -> None:
+    def __init__(self, store: Store, config: AdsConfig, lock: UploadLock, fingerprint_file: Path) -> None:
         self.store = store
         self.config = config
         self.lock = lock
+        self.fingerprint_file = fingerprint_file
         self._stop = gevent.event.Event()
         self._greenlet: gevent.Greenlet | None = None
         self._uploader: Uploader | None = None
@@ -53,6 +56,7 @@ class BackgroundUploader:
             if self.lock.acquire():
                 try:
                     if self._uploader is None:
+                        retry_on_config_change(self.store, self.config, self.fingerprint_file, utcnow())
                         self._uploader = Uploader(self.store, make_backend(self.config))
                     report = self._uploader.run_once()
                     if report.results:
@@ -73,6 +77,7 @@ def start_uploader(runtime: Runtime) -> None:
         log.info("Google Ads not configured (%s); sales stay PENDING", ", ".join(config.missing()))
         return
     _grpc_cooperates_with_gevent()
-    job = BackgroundUploader(runtime.store, config, UploadLock(runtime.settings.locks_dir))
+    lock = UploadLock(runtime.settings.locks_dir)
+    job = BackgroundUploader(runtime.store, config, lock, fingerprint_file(runtime.settings))
     job.start()
     runtime.background.append(job.stop)

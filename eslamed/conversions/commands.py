@@ -1,54 +1,117 @@
-"""`eslamed conversions upload [--dry-run]` (for cron) and `eslamed ads check`."""
+"""`eslamed conversions upload [--dry-run]` and `retry [--failed] [--now]` (for cron and the owner),
+and `eslamed ads check`. A set-up that cannot send exits non-zero, so cron mails the owner."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from eslamed.config import Settings
 from eslamed.conversions.lock import UploadLock
 from eslamed.conversions.settings import ads_config, upload_status
 
+NOT_CONFIGURED = 3
+"""Exit status when Google Ads is not configured: distinct from 1 (ClickHouse down) and 2 (bad config)."""
 
-def cmd_upload(args: argparse.Namespace) -> int:
+
+def fingerprint_file(settings: Settings):
+    """Where the uploader remembers the Google settings it last ran with (survives restarts)."""
+    return settings.data_dir / "google-config.sha256"
+
+
+def _configured_settings() -> Settings | None:
     from eslamed.cli import _settings
-    from eslamed.conversions.uploader import Uploader, make_backend
-    from eslamed.store import Store, StoreUnavailable
 
-    settings = _settings()
+    settings = _settings(need_geoip=False)
     status = upload_status(settings)
-    if not status["configured"]:
-        missing = ", ".join(status["missing"])  # type: ignore[arg-type]
-        print(f"{status['message']}: {missing or status['message']}; sales stay PENDING")
-        return 0
-    lock = UploadLock(settings.locks_dir)
-    if not lock.acquire():
-        print(f"another uploader holds {lock.path}; nothing sent")
-        return 0
-    store = Store(settings.clickhouse, timeout_s=max(settings.clickhouse_timeout_s, 10.0))
-    try:
-        report = Uploader(store, make_backend(ads_config(settings)), validate_only=args.dry_run).run_once()
-    except StoreUnavailable as exc:
-        sys.stderr.write(f"eslamed conversions upload: {exc}\n")
-        return 1
-    finally:
-        lock.release()
-        store.close()
+    if status["configured"]:
+        return settings
+    missing = ", ".join(status["missing"])  # type: ignore[arg-type]
+    sys.stderr.write(
+        f"eslamed conversions: {status['message']}"
+        + (f"; set {missing}" if missing else "")
+        + "; nothing sent, sales stay PENDING\n"
+    )
+    return None
+
+
+def _print_report(report, dry_run: bool = False) -> None:
     for conversion_id, outcome in report.results:
         print(f"{conversion_id}  {outcome.state:<8}  {outcome.reason}")
-    mode = "dry run (validate_only, nothing stored), would be" if args.dry_run else "done"
+    mode = "dry run (validate_only, nothing stored), would be" if dry_run else "done"
     summary = ", ".join(f"{state} {count}" for state, count in sorted(report.states.items())) or "nothing due"
     print(f"{mode}: {summary}")
     if report.confirmed:
         final = ", ".join(f"{state} {count}" for state, count in sorted(report.confirmed.items()))
         print(f"Google's final status of earlier uploads: {final}")
+
+
+def _upload(settings: Settings, dry_run: bool = False) -> int:
+    from eslamed.conversions.uploader import Uploader, make_backend, retry_on_config_change, utcnow
+    from eslamed.store import Store, StoreUnavailable
+
+    lock = UploadLock(settings.locks_dir)
+    if not lock.acquire():
+        print(f"another uploader holds {lock.path}; nothing sent")
+        return 0
+    store = Store(settings.clickhouse, timeout_s=max(settings.clickhouse_timeout_s, 10.0))
+    config = ads_config(settings)
+    try:
+        if not dry_run:
+            requeued = retry_on_config_change(store, config, fingerprint_file(settings), utcnow())
+            if requeued:
+                print(f"Google settings changed: {requeued} RETRY sale(s) go now, not after their wait")
+        report = Uploader(store, make_backend(config), validate_only=dry_run).run_once()
+    except StoreUnavailable as exc:
+        sys.stderr.write(f"eslamed conversions: {exc}\n")
+        return 1
+    finally:
+        lock.release()
+        store.close()
+    _print_report(report, dry_run)
     return 0
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    settings = _configured_settings()
+    if settings is None:
+        return NOT_CONFIGURED
+    return _upload(settings, dry_run=args.dry_run)
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    """Re-queue RETRY sales (and FAILED with --failed); --now also uploads them at once."""
+    from eslamed.conversions.model import FAILED, RETRY
+    from eslamed.conversions.uploader import requeue, utcnow
+    from eslamed.store import Store, StoreUnavailable
+
+    settings = _configured_settings()
+    if settings is None:
+        return NOT_CONFIGURED
+    states = (RETRY, FAILED) if args.failed else (RETRY,)
+    store = Store(settings.clickhouse, timeout_s=max(settings.clickhouse_timeout_s, 10.0))
+    try:
+        rows = requeue(store, states, utcnow())
+    except StoreUnavailable as exc:
+        sys.stderr.write(f"eslamed conversions: {exc}\n")
+        return 1
+    finally:
+        store.close()
+    for row in rows:
+        print(f"{row['conversion_id']}  {row['state']:<8} -> PENDING  {row['reason']}")
+    print(f"queued again: {len(rows)} ({' and '.join(states)})")
+    if not args.now:
+        if rows:
+            print("the server's uploader or the next `eslamed conversions upload` sends them")
+        return 0
+    return _upload(settings)
 
 
 def cmd_ads_check(args: argparse.Namespace) -> int:
     from eslamed.cli import _settings
     from eslamed.conversions.ads_check import check_account
 
-    problems, facts = check_account(ads_config(_settings()))
+    problems, facts = check_account(ads_config(_settings(need_geoip=False)))
     for line in facts:
         print(f"ok    {line}")
     for line in problems:
@@ -63,6 +126,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     upload = conversions_sub.add_parser("upload", help="upload due sales now (for cron)")
     upload.add_argument("--dry-run", action="store_true", help="validate_only: Google checks, stores nothing")
     upload.set_defaults(func=cmd_upload)
+    retry = conversions_sub.add_parser("retry", help="queue RETRY (and FAILED) sales again from attempt zero")
+    retry.add_argument("--failed", action="store_true", help="also FAILED sales (e.g. after 12 attempts)")
+    retry.add_argument("--now", action="store_true", help="upload them at once instead of at the next run")
+    retry.set_defaults(func=cmd_retry)
 
     ads = sub.add_parser("ads", help="Google Ads account checks")
     ads_sub = ads.add_subparsers(dest="action", required=True)

@@ -160,7 +160,7 @@ class DataManagerBackend:
         self, sales: list[Sale], validate_only: bool, outcomes: dict[uuid.UUID, Outcome], splits: list[int]
     ) -> None:
         if not self.budget.take():
-            later = Outcome(RETRY, google_reason(QUOTA_THIS_RUN), retry_after_s=60)
+            later = Outcome(RETRY, google_reason(QUOTA_THIS_RUN), retry_after_s=60, keep_trying=True)
             outcomes.update(dict.fromkeys((s.conversion_id for s in sales), later))
             return
         request = dm.IngestEventsRequest(
@@ -237,7 +237,7 @@ class DataManagerBackend:
             if status_code(exc) != "NOT_FOUND":
                 raise
             log.warning("Google no longer knows request %s; its sales are sent again", request_id)
-            return Outcome(RETRY, google_reason(REQUEST_NOT_FOUND))
+            return Outcome(RETRY, google_reason(REQUEST_NOT_FOUND), keep_trying=True)
         verdicts = [destination_outcome(s, request_id) for s in response.request_status_per_destination]
         if not verdicts or None in verdicts:
             return None

@@ -96,7 +96,7 @@ def decode_failure(details: list) -> list[ads_errors.GoogleAdsError]:
 def row_outcome(error: ads_errors.GoogleAdsError) -> Outcome:
     code = error_code_name(error)
     if code in PHONE_REFUSED:
-        return Outcome(RETRY, request_problem(code), retry_after_s=TOO_RECENT_RETRY_S)
+        return Outcome(RETRY, request_problem(code), retry_after_s=TOO_RECENT_RETRY_S, keep_trying=True)
     if code in ALREADY_UPLOADED:
         return Outcome(UPLOADED, google_reason(code))
     if code in TOO_RECENT:

@@ -19,7 +19,11 @@ from eslamed.phone import phone_sha256
 
 BUSINESS_TZ = ZoneInfo("Europe/Istanbul")
 PENDING, UPLOADED, RETRY, FAILED, SKIPPED = "PENDING", "UPLOADED", "RETRY", "FAILED", "SKIPPED"
+MANUAL = "MANUAL"
+"""A correction the configured API cannot carry: the owner makes it in the Google Ads UI."""
+RETRACTION, RESTATEMENT = "RETRACTION", "RESTATEMENT"
 CLICK_WINDOW = timedelta(days=90)
+NO_TIME = datetime(1970, 1, 1)
 CLOCK_SKEW = timedelta(minutes=10)
 MAX_ATTEMPTS = 12
 MAX_BACKOFF_S = 6 * 3600
@@ -43,11 +47,16 @@ class Sale:
     clicked_at: datetime | None
     send_alone: bool = False
     """Google rejected it in a request without naming it: only a request of its own tells."""
+    conversion_action_id: str = ""
+    stage: str = ""
+    adjustment: str = ""
+    adjusts: str = ""
 
     @property
     def transaction_id(self) -> str:
-        """Stable across retries and free of PII, so Google drops a second copy of the same sale."""
-        return str(self.conversion_id)
+        """Stable across retries and free of PII, so Google drops a second copy of the same sale;
+        a correction names the sale it corrects (Google matches adjustments by order id)."""
+        return self.adjusts or str(self.conversion_id)
 
     @property
     def click_id(self) -> tuple[str, str]:
@@ -71,6 +80,8 @@ class Outcome:
     reason: str = ""
     retry_after_s: float | None = None
     request_id: str = ""
+    keep_trying: bool = False
+    """A request or account problem, not this sale's: its attempts never run out (issue 14)."""
 
 
 def build_sale(row: dict[str, Any], lead: dict[str, Any] | None) -> Sale:
@@ -96,13 +107,27 @@ def build_sale(row: dict[str, Any], lead: dict[str, Any] | None) -> Sale:
         phone_sha256=phone_hash,
         consent=bool(consent),
         lead_source=str(lead.get("source") or ""),
-        clicked_at=lead.get("created_at"),
         send_alone=UNATTRIBUTED in str(row.get("reason") or ""),
+        clicked_at=click_time(lead),
+        conversion_action_id=str(row.get("conversion_action_id") or ""),
+        stage=str(row.get("stage") or ""),
+        adjustment=str(row.get("adjustment") or ""),
+        adjusts=str(row.get("adjusts") or ""),
     )
 
 
-def local_problem(sale: Sale, now: datetime) -> Outcome | None:
-    """SKIPPED or FAILED with the reason when the sale must not (or cannot) be sent; None when fine."""
+def click_time(lead: dict[str, Any]) -> datetime | None:
+    """When the ad click happened: the first event carrying the lead's click id (attribution stores it),
+    else the lead's own time for leads stored before click times were kept."""
+    clicked = lead.get("clicked_at")
+    if clicked is not None and clicked > NO_TIME:
+        return clicked
+    return lead.get("created_at")
+
+
+def local_problem(sale: Sale, now: datetime, click_window: timedelta = CLICK_WINDOW) -> Outcome | None:
+    """SKIPPED or FAILED with the reason when the sale must not (or cannot) be sent; None when fine.
+    `click_window` is the conversion action's click-through window (Google drops older clicks)."""
     if not sale.consent:
         return Outcome(
             SKIPPED, text("Müşteri reklam verisi iznini vermedi", "The customer gave no ad-data consent")
@@ -132,10 +157,14 @@ def local_problem(sale: Sale, now: datetime) -> Outcome | None:
         return Outcome(
             FAILED, text("Satış tarihi tıklamadan önce görünüyor", "The sale time is before the ad click")
         )
-    if click and sale.clicked_at is not None and sale.closed_at - sale.clicked_at > CLICK_WINDOW:
+    if click and sale.clicked_at is not None and sale.closed_at - sale.clicked_at > click_window:
+        days = click_window.days
         return Outcome(
             FAILED,
-            text("Tıklamanın üzerinden 90 günden fazla geçmiş", "The click is older than 90 days"),
+            text(
+                f"Tıklamanın üzerinden {days} günden fazla geçmiş (dönüşüm işleminin tıklama penceresi)",
+                f"The click is older than the conversion action's {days}-day click window",
+            ),
         )
     return None
 

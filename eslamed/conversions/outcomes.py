@@ -32,7 +32,7 @@ def request_wide(code: str, detail: str = "", retry_after_s: float | None = None
     """The outcome every sale of a request shares when the request as a whole failed."""
     if code in ACCESS:
         retry_after_s = SLOW_RETRY_S
-    return Outcome(RETRY, request_problem(code, detail), retry_after_s=retry_after_s)
+    return Outcome(RETRY, request_problem(code, detail), retry_after_s=retry_after_s, keep_trying=True)
 
 
 def alert(backend: str, account: str, code: str, detail: str = "") -> None:

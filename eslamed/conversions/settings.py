@@ -6,7 +6,9 @@ tells the admin why, so a shop can take leads before Google Ads is connected.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
 
 from eslamed.config import Settings
 
@@ -14,6 +16,19 @@ BACKENDS = ("datamanager", "googleads")
 DATAMANAGER_ENDPOINT = "datamanager.googleapis.com:443"
 GOOGLE_ADS_ENDPOINT = "googleads.googleapis.com:443"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret
+STAGES = ("CONTACTED", "CONVERTED")
+"""Lead statuses that can carry their own conversion action (CONVERTED is the sale itself)."""
+DEFAULT_CLICK_WINDOW_DAYS = 90
+DEFAULT_STAGE_VALUE = Decimal("1")
+
+
+@dataclass(frozen=True)
+class StageAction:
+    """A lead stage's conversion action and the value sent with it (a sale sends its own revenue)."""
+
+    stage: str
+    action_id: str
+    value: Decimal = DEFAULT_STAGE_VALUE
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,21 @@ class AdsConfig:
     ca_file: str
     interval_s: float
     timeout_s: float
+    stage_actions: tuple[StageAction, ...] = ()
+    click_windows: tuple[tuple[str, int], ...] = ()
+    problems: tuple[str, ...] = field(default=(), compare=False)
+
+    def stage_action(self, stage: str) -> StageAction | None:
+        return next((s for s in self.stage_actions if s.stage == stage), None)
+
+    def click_window_days(self, action_id: str) -> int:
+        """The action's own click-through window where it is configured, else Google's 90 days."""
+        return dict(self.click_windows).get(action_id or self.conversion_action_id, DEFAULT_CLICK_WINDOW_DAYS)
+
+    def fingerprint(self) -> str:
+        """Changes whenever anything that decides where and how sales are sent changes."""
+        values = {k: v for k, v in asdict(self).items() if k not in ("interval_s", "timeout_s", "problems")}
+        return hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()
 
     def missing(self) -> list[str]:
         """Names of the variables that still have to be set before anything can be sent."""
@@ -50,7 +80,7 @@ class AdsConfig:
             )
         if self.backend == "googleads":
             needed["GOOGLE_ADS_DEVELOPER_TOKEN"] = self.developer_token
-        return [name for name, value in needed.items() if not value]
+        return [name for name, value in needed.items() if not value] + list(self.problems)
 
     @property
     def configured(self) -> bool:
@@ -70,7 +100,42 @@ def _float(settings: Settings, name: str, default: float) -> float:
     return value if value > 0 else default
 
 
+def parse_stage_actions(raw: str) -> tuple[tuple[StageAction, ...], list[str]]:
+    """`CONTACTED=111111:250,CONVERTED=222222`: stage=action id[:value in TRY]; bad entries named."""
+    found, problems = [], []
+    for entry in (e.strip() for e in raw.split(",") if e.strip()):
+        stage, _, rest = entry.partition("=")
+        action_id, _, value = rest.partition(":")
+        stage, action_id = stage.strip().upper(), action_id.strip()
+        try:
+            amount = Decimal(value.strip()) if value.strip() else DEFAULT_STAGE_VALUE
+        except InvalidOperation:
+            amount = Decimal(0)
+        if stage not in STAGES or not action_id.isdigit() or amount <= 0:
+            problems.append(
+                f"GOOGLE_ADS_STAGE_ACTIONS: {entry!r} must be STAGE=ACTION_ID[:VALUE], "
+                f"STAGE one of {', '.join(STAGES)}, VALUE above zero"
+            )
+            continue
+        found.append(StageAction(stage, action_id, amount))
+    return tuple(found), problems
+
+
+def parse_click_windows(raw: str) -> tuple[tuple[tuple[str, int], ...], list[str]]:
+    """`987654321=90,111111=30`: an action's click-through window in days (1-90, as Google allows)."""
+    found, problems = [], []
+    for entry in (e.strip() for e in raw.split(",") if e.strip()):
+        action_id, _, days = (p.strip() for p in entry.partition("="))
+        if not action_id.isdigit() or not days.isdigit() or not 1 <= int(days) <= 90:
+            problems.append(f"GOOGLE_ADS_CLICK_WINDOW_DAYS: {entry!r} must be ACTION_ID=DAYS, DAYS 1 to 90")
+            continue
+        found.append((action_id, int(days)))
+    return tuple(found), problems
+
+
 def ads_config(settings: Settings) -> AdsConfig:
+    stage_actions, stage_problems = parse_stage_actions(settings.get("GOOGLE_ADS_STAGE_ACTIONS"))
+    click_windows, window_problems = parse_click_windows(settings.get("GOOGLE_ADS_CLICK_WINDOW_DAYS"))
     return AdsConfig(
         backend=(settings.get("GOOGLE_ADS_UPLOAD_BACKEND") or "datamanager").strip().lower(),
         customer_id=_digits(settings.get("GOOGLE_ADS_CUSTOMER_ID")),
@@ -87,6 +152,9 @@ def ads_config(settings: Settings) -> AdsConfig:
         ca_file=settings.get("GOOGLE_ADS_CA_FILE").strip(),
         interval_s=_float(settings, "GOOGLE_ADS_UPLOAD_INTERVAL_S", 60.0),
         timeout_s=_float(settings, "GOOGLE_ADS_TIMEOUT_S", 30.0),
+        stage_actions=stage_actions,
+        click_windows=click_windows,
+        problems=tuple(stage_problems + window_problems),
     )
 
 

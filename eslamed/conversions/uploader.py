@@ -13,8 +13,9 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from google.api_core import exceptions as api_exceptions
@@ -22,7 +23,9 @@ from google.api_core import exceptions as api_exceptions
 from eslamed import metrics
 from eslamed.conversions.model import (
     FAILED,
+    MANUAL,
     MAX_ATTEMPTS,
+    PENDING,
     RETRY,
     Outcome,
     Sale,
@@ -48,6 +51,7 @@ CONFIRM_WINDOW = timedelta(days=7)
 
 class Backend(Protocol):
     name: str
+    config: AdsConfig
 
     def upload(self, sales: list[Sale], validate_only: bool = False) -> dict[uuid.UUID, Outcome]: ...
 
@@ -102,6 +106,29 @@ class Uploader:
         self.clock = clock
         self.batch_size = min(batch_size, MAX_BATCH)
         self.validate_only = validate_only
+        self._by_action: dict[str, Backend] = {}
+        self._adjuster: Any = None
+
+    @property
+    def config(self) -> AdsConfig:
+        return self.backend.config
+
+    def _backend_for(self, action_id: str) -> Backend:
+        """Each conversion action is its own destination (Data Manager takes one per request)."""
+        if not action_id or action_id == self.config.conversion_action_id:
+            return self.backend
+        if action_id not in self._by_action:
+            self._by_action[action_id] = make_backend(replace(self.config, conversion_action_id=action_id))
+        return self._by_action[action_id]
+
+    def _correct(self, corrections: list[Sale]) -> dict[uuid.UUID, Outcome]:
+        from eslamed.conversions.adjustments import NOT_VIA_DATAMANAGER, GoogleAdsAdjuster
+
+        if self.backend.name != "googleads":
+            return {c.conversion_id: NOT_VIA_DATAMANAGER for c in corrections}
+        if self._adjuster is None:
+            self._adjuster = GoogleAdsAdjuster(self.config)
+        return self._adjuster.upload(corrections, validate_only=self.validate_only)
 
     def _q(self, query: str) -> str:
         return query.format(db=self.store.database)
@@ -128,22 +155,31 @@ class Uploader:
     def _attempt(self, rows: list[dict[str, Any]], report: RunReport) -> None:
         now = self.clock()
         leads = self._leads({row["lead_id"] for row in rows})
-        sales, outcomes = [], {}
+        by_action: dict[str, list[Sale]] = {}
+        corrections: list[Sale] = []
+        outcomes: dict[uuid.UUID, Outcome] = {}
         for row in rows:
             sale = build_sale(row, leads.get(row["lead_id"]))
-            problem = local_problem(sale, now)
-            if problem is None:
-                sales.append(sale)
-            else:
+            window = timedelta(days=self.config.click_window_days(sale.conversion_action_id))
+            problem = None if sale.adjustment else local_problem(sale, now, window)
+            if problem is not None:
                 outcomes[row["conversion_id"]] = problem
-        sent = self.backend.upload(sales, validate_only=self.validate_only) if sales else {}
+            elif sale.adjustment:
+                corrections.append(sale)
+            else:
+                by_action.setdefault(sale.conversion_action_id, []).append(sale)
+        sent: dict[uuid.UUID, Outcome] = {}
+        for action_id, sales in by_action.items():
+            sent.update(self._backend_for(action_id).upload(sales, validate_only=self.validate_only))
+        if corrections:
+            sent.update(self._correct(corrections))
         outcomes.update(sent)
         new_rows = []
         for row in rows:
             outcome = outcomes[row["conversion_id"]]
-            was_sent = row["conversion_id"] in sent
+            was_sent = row["conversion_id"] in sent and outcome.state != MANUAL
             attempts = row["attempts"] + (1 if was_sent else 0)
-            if outcome.state == RETRY and attempts >= MAX_ATTEMPTS:
+            if outcome.state == RETRY and not outcome.keep_trying and attempts >= MAX_ATTEMPTS:
                 gave_up = text(f"{attempts} denemeden sonra vazgeçildi", f"gave up after {attempts} attempts")
                 outcome = Outcome(FAILED, f"{outcome.reason}; {gave_up}", request_id=outcome.request_id)
             report.add(row["conversion_id"], outcome)
@@ -194,3 +230,57 @@ class Uploader:
             request_id=outcome.request_id or row["request_id"],
         )
         return new
+
+
+REQUEUED = text("Yeniden gönderim için sıraya alındı", "Queued again for upload")
+CONFIG_CHANGED = text(
+    "Google ayarları değişti; hemen yeniden deneniyor", "Google settings changed: retrying now"
+)
+
+
+def requeue(
+    store: Store,
+    states: tuple[str, ...],
+    now: datetime,
+    note: str = REQUEUED,
+    ids: tuple[uuid.UUID, ...] = (),
+) -> list[dict[str, Any]]:
+    """Give RETRY (and, when asked, FAILED) sales a fresh start: a PENDING version, attempts from zero,
+    due now. The earlier versions stay, so the history shows why the sale needed it."""
+    query = sql.BY_IDS if ids else sql.REQUEUEABLE
+    rows = store.query_dicts(query.format(db=store.database), {"states": states, "ids": ids})
+    rows = [row for row in rows if row["state"] in states]
+    new_rows = []
+    for row in rows:
+        new = {k: v for k, v in row.items() if k != "version_max"}
+        previous = f"{row['state']}: {row['reason']}" if row["reason"] else row["state"]
+        new.update(
+            version=max(time.time_ns(), row["version_max"] + 1),
+            updated_at=now,
+            state=PENDING,
+            attempts=0,
+            reason=f"{note} ({previous})",
+            next_attempt_at=now,
+        )
+        new_rows.append(new)
+    if new_rows:
+        store.insert_rows("conversions", new_rows)
+    return rows
+
+
+def retry_on_config_change(store: Store, config: AdsConfig, fingerprint_file: Path, now: datetime) -> int:
+    """After the owner fixes credentials or the account, RETRY sales go now instead of after their
+    backoff (up to six hours). Call while holding the upload lock; returns how many were re-queued."""
+    fingerprint = config.fingerprint()
+    try:
+        known = fingerprint_file.read_text().strip()
+    except FileNotFoundError:
+        known = ""
+    if known == fingerprint:
+        return 0
+    rows = requeue(store, (RETRY,), now, CONFIG_CHANGED)
+    fingerprint_file.parent.mkdir(parents=True, exist_ok=True)
+    fingerprint_file.write_text(fingerprint + "\n")
+    if rows:
+        log.info("Google settings changed: %d RETRY sale(s) queued now", len(rows))
+    return len(rows)

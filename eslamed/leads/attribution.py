@@ -3,13 +3,15 @@
 The browser sends the click id it kept, but a visitor who came from an ad last week and
 returns directly today sends none; then the newest click id from the same `visitor_id` in
 `events` (90 days, Google's click-conversion window) is attached, and the origin is recorded
-so the owner can tell a direct click from one recovered from history.
+so the owner can tell a direct click from one recovered from history. The click's own time (the
+first event that carried the click id) is kept too: Google's click windows count from the click,
+not from the lead.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from eslamed.ingest.source import classify_source
@@ -30,6 +32,8 @@ class VisitHistory:
     first_source: str = ""
     last_source: str = ""
     landing_page: str = ""
+    clicked_at: float = 0.0
+    """Epoch seconds of the first event carrying the lead's click id (0: none seen)."""
 
     @property
     def has_click(self) -> bool:
@@ -49,6 +53,8 @@ def attribute(lead: dict[str, Any], history: VisitHistory, own_hosts: frozenset[
         out["click_id_origin"] = VISITOR_HISTORY
     else:
         out["click_id_origin"] = ""
+    # 0 when no event carried the click id: the upload then counts from the lead's own time.
+    out["clicked_at"] = history.clicked_at if any(out[f] for f in CLICK_FIELDS) else 0.0
     own_source = classify_source(
         any(lead[f] for f in CLICK_FIELDS), lead["utm_medium"], lead["utm_source"], "", own_hosts
     )
@@ -58,10 +64,20 @@ def attribute(lead: dict[str, Any], history: VisitHistory, own_hosts: frozenset[
     return out
 
 
-def lookup_history(store: Store, visitor_id: str, now: datetime) -> VisitHistory:
-    """The visitor's click id and journey from `events`; raises StoreUnavailable like every query."""
+def lookup_history(
+    store: Store, visitor_id: str, now: datetime, click: tuple[str, str, str] = ("", "", "")
+) -> VisitHistory:
+    """The visitor's click id and journey from `events`, and when the click happened: of `click`
+    (gclid, gbraid, wbraid the lead brought) or else of the recovered one. Raises StoreUnavailable."""
     if not visitor_id:
         return NO_HISTORY
     params = {"visitor_id": visitor_id, "since": now - WINDOW}
     rows = store.query(sql.VISITOR_HISTORY.format(db=store.database), params)
-    return VisitHistory(*rows[0]) if rows else NO_HISTORY
+    history = VisitHistory(*rows[0]) if rows else NO_HISTORY
+    gclid, gbraid, wbraid = click if any(click) else (history.gclid, history.gbraid, history.wbraid)
+    if not (gclid or gbraid or wbraid):
+        return history
+    params.update(gclid=gclid, gbraid=gbraid, wbraid=wbraid)
+    [(first,)] = store.query(sql.CLICK_TIME.format(db=store.database), params)
+    clicked_at = first.replace(tzinfo=UTC).timestamp() if first.year > 1970 else 0.0
+    return VisitHistory(*rows[0], clicked_at=clicked_at) if rows else VisitHistory(clicked_at=clicked_at)

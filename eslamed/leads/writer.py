@@ -30,6 +30,7 @@ def to_row(record: dict[str, Any]) -> dict[str, Any]:
         "created_at": _utc(record["created_at"]),
         "updated_at": _utc(record["created_at"]),
         "consent": int(record["consent"]),
+        "clicked_at": _utc(record.get("clicked_at") or 0),
     }
     for name in ROW_TEXT:
         row[name] = record[name]
@@ -50,7 +51,8 @@ class LeadWriter:
         """The record with its click id and journey; a journaled lead is attributed when replayed."""
         if record.get("attributed"):
             return record
-        history = lookup_history(self.store, record["visitor_id"], _utc(record["created_at"]))
+        click = (record["gclid"], record["gbraid"], record["wbraid"])
+        history = lookup_history(self.store, record["visitor_id"], _utc(record["created_at"]), click)
         return {**attribute(record, history, self.own_hosts), "attributed": True}
 
     def insert(self, records: list[dict[str, Any]]) -> int:

@@ -80,7 +80,7 @@ LATEST_CONVERSION_KEYS = (
 CONVERSION_COLUMNS = (
     "toString(conversion_id) AS cid, toString(lead_id) AS lid, created_at, updated_at,"
     " closed_at, revenue, currency, deal_type, deal_seq, gclid, gbraid, wbraid, consent, state, attempts,"
-    " reason, next_attempt_at, backend"
+    " reason, next_attempt_at, backend, stage, conversion_action_id, adjustment, adjusts"
 )
 
 LEAD_CONVERSIONS = (
@@ -193,7 +193,10 @@ STATS_LEADS_BY_ID = (
     + ")"
 )
 
-_SALES_IN_RANGE = "closed_at >= toDateTime(%(since)s) AND closed_at < toDateTime(%(until)s)"
+_SALES_IN_RANGE = (
+    "closed_at >= toDateTime(%(since)s) AND closed_at < toDateTime(%(until)s)"
+    " AND stage IN ('', 'CONVERTED') AND adjustment = ''"  # lead stages and corrections are not sales
+)
 
 # Sales in the range with the attributes of their lead (which may have been created before the range).
 STATS_SALES = (

@@ -26,7 +26,11 @@ SELECT
     argMax(reason, version) AS reason,
     argMax(next_attempt_at, version) AS next_attempt_at,
     argMax(backend, version) AS backend,
-    argMax(request_id, version) AS request_id
+    argMax(request_id, version) AS request_id,
+    argMax(stage, version) AS stage,
+    argMax(conversion_action_id, version) AS conversion_action_id,
+    argMax(adjustment, version) AS adjustment,
+    argMax(adjusts, version) AS adjusts
 FROM {db}.conversions
 GROUP BY conversion_id
 """
@@ -62,8 +66,25 @@ SELECT
     argMax(gbraid, version) AS gbraid,
     argMax(wbraid, version) AS wbraid,
     argMax(consent, version) AS consent,
-    argMax(source, version) AS source
+    argMax(source, version) AS source,
+    argMax(clicked_at, version) AS clicked_at
 FROM {db}.leads
 WHERE lead_id IN %(ids)s
 GROUP BY lead_id
 """
+
+REQUEUEABLE = (
+    "SELECT * FROM ("
+    + LATEST
+    + """) WHERE state IN %(states)s
+ORDER BY closed_at, conversion_id"""
+)
+
+BY_IDS = "SELECT * FROM (" + LATEST + ") WHERE conversion_id IN %(ids)s"
+
+CORRECTIONS_OF = (
+    "SELECT * FROM ("
+    + LATEST
+    + """) WHERE adjusts = %(adjusts)s
+ORDER BY created_at"""
+)

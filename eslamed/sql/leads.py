@@ -30,6 +30,13 @@ VISITOR_HISTORY = (
     " FROM {db}.events WHERE " + events.VISITOR_EVENTS.replace("{range}", _SINCE) + " AND " + _SINCE + "))"
 )
 
+# The click's own time: tracking.js repeats the kept click id on every event, so the first one is the click.
+CLICK_TIME = """
+SELECT min(ts) FROM {db}.events
+WHERE visitor_id = %(visitor_id)s AND ts >= toDateTime(%(since)s)
+    AND gclid = %(gclid)s AND gbraid = %(gbraid)s AND wbraid = %(wbraid)s
+"""
+
 COUNT = "SELECT count(), uniqExact(lead_id) FROM {db}.leads"
 
 # The visitor's newest call/WhatsApp lead of that channel, if it belongs to the visit still going

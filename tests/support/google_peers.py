@@ -438,3 +438,81 @@ class GoogleAdsPeer(GrpcPeer):
     def sent_order_ids(self) -> list[str]:
         with self.lock:
             return list(self.accepted_orders)
+
+
+# ---- conv-stages: ConversionAdjustmentUploadService (corrections of uploaded sales) ------------
+from google.ads.googleads.v26.errors.types import conversion_adjustment_upload_error  # noqa: E402
+from google.ads.googleads.v26.services.types import conversion_adjustment_upload_service as caus  # noqa: E402
+
+AdjustmentError = (
+    conversion_adjustment_upload_error.ConversionAdjustmentUploadErrorEnum.ConversionAdjustmentUploadError
+)
+
+
+class GoogleAdsAdjustmentPeer(GoogleAdsPeer):
+    """GoogleAdsPeer plus UploadConversionAdjustments, keyed by order id as Google does: an adjustment
+    of an order it never accepted is CONVERSION_NOT_FOUND, a second retraction CONVERSION_ALREADY_RETRACTED
+    (partial failure, by index)."""
+
+    def services(self) -> dict[str, dict[str, tuple]]:
+        services = super().services()
+        self.adjustments: list[caus.ConversionAdjustment] = []
+        services["google.ads.googleads.v26.services.ConversionAdjustmentUploadService"] = {
+            "UploadConversionAdjustments": (
+                self.upload_adjustments,
+                caus.UploadConversionAdjustmentsRequest,
+                caus.UploadConversionAdjustmentsResponse,
+            )
+        }
+        return services
+
+    def upload_adjustments(
+        self, request: caus.UploadConversionAdjustmentsRequest, context: grpc.ServicerContext
+    ):
+        failures, results = [], []
+        for i, adjustment in enumerate(request.conversion_adjustments):
+            retracted = {a.order_id for a in self.adjustments if a.adjustment_type.name == "RETRACTION"}
+            code = None
+            if adjustment.order_id not in self.accepted_orders:
+                code = AdjustmentError.CONVERSION_NOT_FOUND
+            elif adjustment.order_id in retracted:
+                code = AdjustmentError.CONVERSION_ALREADY_RETRACTED
+            if code is None:
+                if not request.validate_only:
+                    with self.lock:
+                        self.adjustments.append(adjustment)
+                results.append(
+                    caus.ConversionAdjustmentResult(
+                        order_id=adjustment.order_id,
+                        conversion_action=adjustment.conversion_action,
+                        adjustment_type=adjustment.adjustment_type,
+                    )
+                )
+                continue
+            results.append(caus.ConversionAdjustmentResult())
+            failures.append(
+                errors.GoogleAdsError(
+                    error_code=errors.ErrorCode(conversion_adjustment_upload_error=code),
+                    message="The conversion for this adjustment was not found.",
+                    location=errors.ErrorLocation(
+                        field_path_elements=[
+                            errors.ErrorLocation.FieldPathElement(
+                                field_name="conversion_adjustments", index=i
+                            )
+                        ]
+                    ),
+                )
+            )
+        response = caus.UploadConversionAdjustmentsResponse(results=results)
+        if failures:
+            detail = any_pb2.Any(
+                type_url="type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure",
+                value=errors.GoogleAdsFailure.serialize(errors.GoogleAdsFailure(errors=failures)),
+            )
+            response.partial_failure_error = status_pb2.Status(
+                code=code_pb2.INVALID_ARGUMENT, message="partial failure", details=[detail]
+            )
+        return response
+
+
+# ---- end conv-stages ---------------------------------------------------------------------------
