@@ -28,6 +28,7 @@ SEMANTIC = {
     ("GET", "/api/admin/stats"),
     ("POST", "/api/admin/leads/{lead_id}/phone"),
     ("POST", "/api/admin/leads/{lead_id}/convert"),
+    ("POST", "/api/admin/conversions/{conversion_id}/fix"),
     # a random conversion id names no conversion (404)
     ("POST", "/api/admin/conversions/{conversion_id}/retry"),
     ("POST", "/api/admin/conversions/{conversion_id}/correct"),
