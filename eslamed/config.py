@@ -89,6 +89,7 @@ OPTIONAL_PREFIXES = (
     "DATAMANAGER_",
     "BACKUP_",
     "S3_",
+    "CALL_",  # issue 16: CALL_WEBHOOK_SECRET, CALL_MATCH_WINDOW_MIN
 )
 
 

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+PHONE_ARRIVED = "phone"
 SOURCE_TR = {"form": "Form", "whatsapp": "WhatsApp", "call": "Telefon araması"}
 MAX_MESSAGE_CHARS = 500
 MAX_TEMPLATE_PARAM = 200
@@ -26,9 +27,11 @@ class LeadSummary:
     city: str
     click_id: str
     message: str
+    # "" for a new lead; PHONE_ARRIVED when a WhatsApp message or a call gave a tap lead its number
+    event: str = ""
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> LeadSummary:
+    def from_record(cls, record: dict[str, Any], event: str = "") -> LeadSummary:
         click = next((f for f in ("gclid", "gbraid", "wbraid") if record.get(f)), "")
         return cls(
             lead_id=record["lead_id"],
@@ -40,6 +43,7 @@ class LeadSummary:
             city=record["city"],
             click_id=click,
             message=record["message"],
+            event=event,
         )
 
     def to_dict(self) -> dict[str, str]:
@@ -66,10 +70,21 @@ def phone_line(summary: LeadSummary) -> str:
     return "numara yok: arayan/yazan numarayı yönetim panelinden ekleyin"
 
 
+def headline(summary: LeadSummary) -> str:
+    if summary.event == PHONE_ARRIVED:
+        return f"Numara geldi: {source_label(summary)}"
+    return f"Yeni talep: {source_label(summary)}"
+
+
+def chat_link(summary: LeadSummary) -> str:
+    """wa.me opens a chat with the number in WhatsApp on the owner's phone."""
+    return f"https://wa.me/{summary.phone.lstrip('+')}" if summary.phone else ""
+
+
 def telegram_text(summary: LeadSummary) -> str:
     """E.164 numbers in plain text are tap-to-call in Telegram's apps."""
     lines = [
-        f"🔔 Yeni talep: {source_label(summary)}",
+        f"🔔 {headline(summary)}",
         f"👤 Ad: {summary.name or '-'}",
         f"📞 Telefon: {phone_line(summary)}",
         f"📄 Sayfa: {page(summary)}",
@@ -78,6 +93,8 @@ def telegram_text(summary: LeadSummary) -> str:
     ]
     if summary.message:
         lines.append(f"💬 Mesaj: {summary.message[:MAX_MESSAGE_CHARS]}")
+    if summary.event == PHONE_ARRIVED:
+        lines.append(f"💚 WhatsApp: {chat_link(summary)}")
     return "\n".join(lines)
 
 
@@ -91,7 +108,7 @@ def template_parameters(summary: LeadSummary) -> list[str]:
     return [
         _param(summary.name),
         _param(summary.phone or "yok"),
-        _param(source_label(summary)),
+        _param(source_label(summary) + (" (numara geldi)" if summary.event == PHONE_ARRIVED else "")),
         _param(page(summary)),
         _param(summary.city or "bilinmiyor"),
         _param(click_line(summary)),
@@ -101,7 +118,9 @@ def template_parameters(summary: LeadSummary) -> list[str]:
 def push_payload(summary: LeadSummary) -> dict[str, str]:
     """What the admin PWA's service worker shows; `tel` makes the notification tap-to-call."""
     return {
-        "title": f"Yeni talep: {summary.name or source_label(summary)}",
+        "title": f"Numara geldi: {summary.phone}"
+        if summary.event == PHONE_ARRIVED
+        else f"Yeni talep: {summary.name or source_label(summary)}",
         "body": f"{phone_line(summary)} · {source_label(summary)} · {summary.city or 'şehir bilinmiyor'}"
         f" · Google tıklaması: {click_line(summary)}",
         "lead_id": summary.lead_id,
