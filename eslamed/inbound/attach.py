@@ -59,7 +59,7 @@ class Handled:
 
 
 def call_window(settings: Settings) -> timedelta:
-    raw = settings.get("CALL_MATCH_WINDOW_MIN", "5")
+    raw = settings.get("CALL_MATCH_WINDOW_MIN") or "5"
     try:
         minutes = float(raw)
     except ValueError:
