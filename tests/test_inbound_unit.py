@@ -12,6 +12,8 @@ from eslamed.inbound.attach import call_window
 from eslamed.inbound.payloads import PayloadError, parse_call, parse_notification
 from eslamed.inbound.refs import find_ref
 from eslamed.inbound.signature import sign, signature_ok
+from eslamed.leads.validate import LeadError, validate_lead
+from tests.support.leads import form_lead
 from tests.support.meta import status_update, text_message
 from tests.support.server import base_env
 
@@ -82,3 +84,17 @@ def test_call_window_defaults_to_five_minutes_and_refuses_nonsense(tmp_path: Pat
     assert call_window(load_settings(env={**env, "CALL_MATCH_WINDOW_MIN": "2.5"})) == timedelta(minutes=2.5)
     with pytest.raises(ConfigError, match="CALL_MATCH_WINDOW_MIN"):
         call_window(load_settings(env={**env, "CALL_MATCH_WINDOW_MIN": "soon"}))
+
+
+def test_lead_ref_is_checked_and_kept_on_whatsapp_taps_only() -> None:
+    tap = validate_lead(form_lead(source="whatsapp", phone="", ref="K7Q2M", fill_ms=None))
+    assert tap["ref"] == "K7Q2M"
+    assert validate_lead(form_lead())["ref"] == ""
+    for changes in (
+        {"source": "whatsapp", "ref": "K7Q2"},
+        {"source": "whatsapp", "ref": 12345},
+        {"ref": "K7Q2M"},
+    ):
+        with pytest.raises(LeadError) as err:
+            validate_lead(form_lead(**changes))
+        assert (err.value.code, err.value.field) == ("invalid_ref", "ref")
