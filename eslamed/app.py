@@ -10,6 +10,7 @@ from flask import Flask
 from eslamed import security_headers
 from eslamed.config import Settings, load_settings
 from eslamed.conversions.background import start_uploader
+from eslamed.inbound import routes as inbound
 from eslamed.ingest.track import TrackEndpoint
 from eslamed.leads import routes as leads
 from eslamed.runtime import Runtime
@@ -54,6 +55,7 @@ def create_flask_app(runtime: Runtime) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(site.bp)
     app.register_blueprint(leads.bp)
+    app.register_blueprint(inbound.bp)  # after leads: inbound leads go through its service
     app.register_blueprint(admin_web.bp)
     return app
 

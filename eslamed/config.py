@@ -92,6 +92,7 @@ OPTIONAL_PREFIXES = (
     "BACKUP_",
     "S3_",
     "PUBLIC_BASE_URL",  # truth-owner: where the owner's links (admin lead pages) point
+    "CALL_",  # issue 16: CALL_WEBHOOK_SECRET, CALL_MATCH_WINDOW_MIN
 )
 
 

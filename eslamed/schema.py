@@ -195,6 +195,38 @@ PARTITION BY toYYYYMM(day)
 ORDER BY day
 """
 
+# ---- Inbound WhatsApp messages and calls (issue 16) ----
+# A WhatsApp tap's reference code ("ref K7Q2M"), bound to the tap's lead, click id and page.
+# Written with the lead; several rows for one code are possible (a journal replay, a collision
+# of two visits' codes): readers take the newest binding.
+LEAD_REFS = """
+CREATE TABLE IF NOT EXISTS {db}.lead_refs (
+    ref String,
+    lead_id UUID,
+    created_at DateTime,
+    gclid String,
+    url String
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(created_at)
+ORDER BY (ref, lead_id)
+"""
+
+# Every handled WhatsApp message and call notification, keyed by the sender's id for it (Meta's
+# message id, the call's hash): a retried delivery finds its key here and changes nothing.
+INBOUND = """
+CREATE TABLE IF NOT EXISTS {db}.inbound (
+    channel String,
+    message_key String,
+    received_at DateTime,
+    sender String,
+    lead_id UUID,
+    outcome String,
+    body String
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(received_at)
+ORDER BY (channel, message_key)
+"""
+
 TABLES: dict[str, str] = {
     "events": EVENTS,
     "leads": LEADS,
@@ -204,6 +236,9 @@ TABLES: dict[str, str] = {
     "lead_changes": LEAD_CHANGES,
     "stats_sessions_daily": STATS_SESSIONS_DAILY,
     "stats_days": STATS_DAYS,
+    # issue 16: inbound WhatsApp and calls
+    "lead_refs": LEAD_REFS,
+    "inbound": INBOUND,
 }
 
 
@@ -260,6 +295,9 @@ SHARD_KEYS: dict[str, str] = {
     "lead_changes": "lead_id",
     "stats_sessions_daily": "day",
     "stats_days": "day",
+    # issue 16: inbound WhatsApp and calls
+    "lead_refs": "ref",
+    "inbound": "message_key",
 }
 _ENGINE = re.compile(r"ENGINE = (\w*MergeTree)\(([^)]*)\)")
 

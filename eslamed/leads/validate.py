@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
+from eslamed.inbound.refs import ALPHABET, LENGTH, is_ref
 from eslamed.ingest.validate import ValidationError, parse_json
 from eslamed.phone import InvalidPhone, normalize_e164
 
@@ -165,6 +166,21 @@ def _phone(raw_phone: str, source: str) -> str:
         ) from None
 
 
+def _ref(raw: dict[str, Any], source: str) -> str:
+    """A WhatsApp tap's reference code (see eslamed.inbound.refs); other leads carry none."""
+    value = raw.get("ref")
+    if value is None or value == "":
+        return ""
+    if source == "whatsapp" and isinstance(value, str) and is_ref(value):
+        return value
+    raise LeadError(
+        "invalid_ref",
+        "ref",
+        "WhatsApp referans kodu geçersiz.",
+        f"ref must be {LENGTH} characters of {ALPHABET}, on WhatsApp leads only.",
+    )
+
+
 def validate_lead(raw: dict[str, Any]) -> dict[str, Any]:
     """A normalised lead: every text field present, phone in E.164 (or "" for taps), consent a bool."""
     lead_id = _lead_id(raw)
@@ -182,4 +198,5 @@ def validate_lead(raw: dict[str, Any]) -> dict[str, Any]:
     lead["phone"] = _phone(lead["phone"], source)
     lead["consent"] = _consent(raw)
     lead["fill_ms"] = _fill_ms(raw)
+    lead["ref"] = _ref(raw, source)
     return lead

@@ -37,6 +37,17 @@ def to_row(record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def ref_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A WhatsApp tap's reference code bound to its lead, click id and page (issue 16)."""
+    return {
+        "ref": record["ref"],
+        "lead_id": uuid.UUID(record["lead_id"]),
+        "created_at": _utc(record["created_at"]),
+        "gclid": record["gclid"],
+        "url": record["url"],
+    }
+
+
 class LeadWriter:
     def __init__(self, store: Store, own_hosts: frozenset[str]) -> None:
         self.store = store
@@ -56,6 +67,9 @@ class LeadWriter:
         return {**attribute(record, history, self.own_hosts), "attributed": True}
 
     def insert(self, records: list[dict[str, Any]]) -> int:
+        refs = [ref_row(r) for r in records if r.get("ref")]
+        if refs:  # before the lead: a failed lead insert is journaled and replayed, refs and all
+            self.store.insert_rows("lead_refs", refs)
         return self.store.insert_rows("leads", [to_row(r) for r in records])
 
     def store_missing(self, records: list[dict[str, Any]]) -> int:

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from eslamed.phone import display_phone
 
+PHONE_ARRIVED = "phone"
 SOURCE_TR = {"form": "Form", "whatsapp": "WhatsApp", "call": "Telefon araması"}
 MAX_MESSAGE_CHARS = 500
 MAX_TEMPLATE_PARAM = 200
@@ -30,9 +31,11 @@ class LeadSummary:
     message: str
     # why the anti-spam check doubts the lead ("" if not); the default keeps old outbox entries readable
     suspicious: str = ""
+    # "" for a new lead; PHONE_ARRIVED when a WhatsApp message or a call gave a tap lead its number
+    event: str = ""
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> LeadSummary:
+    def from_record(cls, record: dict[str, Any], event: str = "") -> LeadSummary:
         click = next((f for f in ("gclid", "gbraid", "wbraid") if record.get(f)), "")
         return cls(
             lead_id=record["lead_id"],
@@ -45,6 +48,7 @@ class LeadSummary:
             click_id=click,
             message=record["message"],
             suspicious=record.get("spam_reason", ""),
+            event=event,
         )
 
     def to_dict(self) -> dict[str, str]:
@@ -86,11 +90,22 @@ def phone_line(summary: LeadSummary) -> str:
     return "numara yok: arayan/yazan numarayı yönetim panelinden ekleyin"
 
 
+def headline(summary: LeadSummary) -> str:
+    if summary.event == PHONE_ARRIVED:
+        return f"Numara geldi: {source_label(summary)}"
+    return f"Yeni talep: {source_label(summary)}"
+
+
+def chat_link(summary: LeadSummary) -> str:
+    """wa.me opens a chat with the number in WhatsApp on the owner's phone."""
+    return f"https://wa.me/{summary.phone.lstrip('+')}" if summary.phone else ""
+
+
 def telegram_text(summary: LeadSummary, public_base_url: str = "") -> str:
     """National-format numbers in plain text are tap-to-call in Telegram's apps; with the site's public
     base URL configured, the last line opens the lead in the admin PWA."""
     lines = [
-        f"🔔 Yeni talep: {source_label(summary)}",
+        f"🔔 {headline(summary)}",
         suspicious_line(summary),
         f"👤 Ad: {summary.name or '-'}",
         f"📞 Telefon: {phone_line(summary)}",
@@ -100,6 +115,8 @@ def telegram_text(summary: LeadSummary, public_base_url: str = "") -> str:
     ]
     if summary.message:
         lines.append(f"💬 Mesaj: {summary.message[:MAX_MESSAGE_CHARS]}")
+    if summary.event == PHONE_ARRIVED:
+        lines.append(f"💚 WhatsApp: {chat_link(summary)}")
     if public_base_url:
         lines.append(f"🔗 Talep: {public_base_url.rstrip('/')}{admin_path(summary)}")
     return "\n".join(line for line in lines if line)
@@ -115,7 +132,7 @@ def template_parameters(summary: LeadSummary) -> list[str]:
     return [
         _param(summary.name),
         _param(phone_line(summary) if summary.phone else "yok"),
-        _param(source_label(summary)),
+        _param(source_label(summary) + (" (numara geldi)" if summary.event == PHONE_ARRIVED else "")),
         _param(page(summary)),
         _param(summary.city or "bilinmiyor"),
         _param(click_line(summary)),
@@ -126,7 +143,9 @@ def push_payload(summary: LeadSummary) -> dict[str, str]:
     """What the admin PWA's service worker shows; `tel` makes the notification tap-to-call."""
     doubt = "Şüpheli talep" if summary.suspicious else "Yeni talep"
     return {
-        "title": f"{doubt}: {summary.name or source_label(summary)}",
+        "title": f"Numara geldi: {display_phone(summary.phone)}"
+        if summary.event == PHONE_ARRIVED
+        else f"{doubt}: {summary.name or source_label(summary)}",
         "body": f"{phone_line(summary)} · {source_label(summary)} · {summary.city or 'şehir bilinmiyor'}"
         f" · Google tıklaması: {click_line(summary)}",
         "lead_id": summary.lead_id,

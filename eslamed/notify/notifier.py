@@ -93,7 +93,12 @@ class Notifier:
         for name, channel in self.channels.items():
             for target in channel.targets():
                 entry: Entry = {
-                    "key": entry_key(summary.lead_id, name, target["address"]),
+                    # a lead's later news (its number arrived) is a notification of its own
+                    "key": entry_key(
+                        f"{summary.lead_id}.{summary.event}" if summary.event else summary.lead_id,
+                        name,
+                        target["address"],
+                    ),
                     "lead_id": summary.lead_id,
                     "channel": name,
                     "target": target,

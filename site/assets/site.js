@@ -301,11 +301,39 @@
 
   /* ---- Call and WhatsApp taps are leads too: one per channel per page view ---- */
 
+  /* A WhatsApp tap's reference code: made for this page view, kept only in this page and in the
+     prefilled text ("… (ref K7Q2M)"), so the message that follows finds this tap's lead and click
+     (eslamed/inbound/refs.py has the same alphabet: no 0/O, no 1/I). Nothing touches storage. */
+  var REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  var ref = "";
+
+  function refCode() {
+    if (!ref) {
+      var bytes = new Uint8Array(5);
+      crypto.getRandomValues(bytes);
+      bytes.forEach(function (b) {
+        ref += REF_ALPHABET.charAt(b % REF_ALPHABET.length);
+      });
+    }
+    return ref;
+  }
+
+  /* Rewritten while the click is dispatched, so the browser follows the link with the code in it. */
+  function addRef(link) {
+    var original = link.getAttribute("data-wa-href") || link.getAttribute("href");
+    link.setAttribute("data-wa-href", original);
+    var url = new URL(original, location.href);
+    var text = (url.searchParams.get("text") || "") + " (ref " + refCode() + ")";
+    url.search = "?text=" + encodeURIComponent(text); // %20, not "+": WhatsApp shows a "+" as is
+    link.setAttribute("href", url.toString());
+  }
+
   var tapped = {};
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest("a[href^='tel:'], a[href*='wa.me']") : null;
     if (!link) return;
     var source = link.getAttribute("href").indexOf("tel:") === 0 ? "call" : "whatsapp";
+    if (source === "whatsapp") addRef(link);
     if (tapped[source]) return;
     tapped[source] = true;
     var lead = attribution();
@@ -314,6 +342,7 @@
     lead.url = location.href;
     lead.variant = variant;
     lead.consent = consented();
+    if (source === "whatsapp") lead.ref = refCode();
     send(lead, false, null);
   });
 

@@ -1,0 +1,196 @@
+"""Gives tap leads their phone numbers: a WhatsApp message with a reference code, a call right after a tap.
+
+Each message or call is handled once: its key goes into `inbound`, and a repeat (Meta retries a
+delivery it is unsure of) finds it and changes nothing. Work for one sender, and all call matching,
+is serialised by a file lock, so two workers never attach the same number twice. A number reaches
+a lead as a new row version plus a `lead_changes` entry, the way the admin's "Telefonu kaydet" does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from eslamed.admin.lead_changes import change_log_row, next_row
+from eslamed.config import ConfigError, Settings
+from eslamed.inbound.payloads import CallNotice, WhatsAppMessage
+from eslamed.inbound.refs import find_ref
+from eslamed.ingest.geo import NOWHERE
+from eslamed.ingest.useragent import Agent
+from eslamed.leads.service import LeadService, new_record
+from eslamed.leads.validate import LeadError, validate_lead
+from eslamed.locks import held
+from eslamed.notify.message import PHONE_ARRIVED, LeadSummary
+from eslamed.phone import InvalidPhone, mask_phone, normalize_e164
+from eslamed.sql import admin as admin_sql
+from eslamed.sql import inbound as sql
+
+log = logging.getLogger(__name__)
+
+REF_WINDOW = timedelta(days=30)
+CALL_CLOCK_SKEW = timedelta(minutes=1)
+LOCK_BUCKETS = 1024
+NO_AGENT = Agent("", "", "", False)
+NAMESPACE = uuid.UUID("6f1c3a52-8f0e-4d59-9a57-0b7e2c1f4d10")
+
+# outcomes recorded in `inbound.outcome`
+ATTACHED = "attached"
+ALREADY_HAS_PHONE = "already_has_phone"
+KNOWN_NUMBER = "known_number"
+NEW_LEAD = "new_lead"
+DUPLICATE = "duplicate"
+INVALID_SENDER = "invalid_sender"
+
+
+class Busy(Exception):
+    """Another worker holds this sender's lock too long; the sender should retry (503)."""
+
+
+@dataclass(frozen=True)
+class Handled:
+    outcome: str
+    lead_id: str
+
+
+def call_window(settings: Settings) -> timedelta:
+    raw = settings.get("CALL_MATCH_WINDOW_MIN") or "5"
+    try:
+        minutes = float(raw)
+    except ValueError:
+        minutes = -1.0
+    if not 0 < minutes <= 120:
+        raise ConfigError(f"CALL_MATCH_WINDOW_MIN: {raw!r} must be minutes between 0 and 120")
+    return timedelta(minutes=minutes)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+class Inbound:
+    def __init__(self, leads: LeadService, settings: Settings) -> None:
+        self.leads = leads
+        self.store = leads.runtime.store
+        self.db = self.store.database
+        self.call_window = call_window(settings)
+        self.locks_dir = settings.locks_dir / "inbound"
+        self.wait_s = settings.clickhouse_timeout_s * 3 + 5
+
+    def _lock(self, name: str) -> Path:
+        bucket = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % LOCK_BUCKETS
+        return self.locks_dir / f"{bucket:04d}.lock"
+
+    def _one(self, query: str, params: dict[str, Any]) -> Any:
+        rows = self.store.query(query.format(db=self.db), params)
+        return rows[0][0] if rows else None
+
+    def _seen(self, channel: str, key: str) -> bool:
+        return bool(self._one(sql.SEEN, {"channel": channel, "key": key}))
+
+    def _record(self, channel: str, key: str, sender: str, handled: Handled, body: str) -> None:
+        self.store.insert_rows(
+            "inbound",
+            [
+                {
+                    "channel": channel,
+                    "message_key": key,
+                    "received_at": _utcnow(),
+                    "sender": sender,
+                    "lead_id": uuid.UUID(handled.lead_id) if handled.lead_id else uuid.UUID(int=0),
+                    "outcome": handled.outcome,
+                    "body": body,
+                }
+            ],
+        )
+
+    def _lead(self, lead_id: str) -> dict[str, Any] | None:
+        rows = self.store.query_dicts(admin_sql.LEAD.format(db=self.db), {"lead_id": uuid.UUID(lead_id)})
+        return rows[0] if rows else None
+
+    def _attach(self, lead: dict[str, Any], phone: str, message: str, name: str, note: str) -> Handled:
+        """The lead's number (and, when it had none, the first message and the sender's name)."""
+        lead_id = str(lead["lead_id"])
+        if lead["phone"]:
+            return Handled(ALREADY_HAS_PHONE, lead_id)
+        changes: dict[str, Any] = {"phone": phone}
+        if message and not lead["message"]:
+            changes["message"] = message
+        if name and not lead["name"]:
+            changes["name"] = name
+        row = next_row(lead, _utcnow(), **changes)
+        self.store.insert_rows("leads", [row])
+        self.store.insert_rows("lead_changes", [change_log_row(row, note, phone_changed=True)])
+        log.info("lead %s got its number %s (%s)", lead_id, mask_phone(phone), note)
+        if row["status"] != "SPAM":
+            self.leads.notifier.notify(LeadSummary.from_record({**row, "lead_id": lead_id}, PHONE_ARRIVED))
+        return Handled(ATTACHED, lead_id)
+
+    def _new_lead(self, lead_id: uuid.UUID, source: str, phone: str, name: str, message: str) -> Handled:
+        """Through the same path as POST /api/lead: stored (or journaled) once, then the owner is told."""
+        lead = validate_lead(
+            {"lead_id": str(lead_id), "source": source, "phone": phone, "name": name, "message": message}
+        )
+        outcome = self.leads.submit(new_record(lead, NOWHERE, NO_AGENT, time.time()))
+        if outcome.status_code == 503:
+            raise Busy(str(lead_id))
+        return Handled(NEW_LEAD, str(lead_id))
+
+    def whatsapp(self, message: WhatsAppMessage) -> Handled:
+        with held(self._lock(f"whatsapp:{message.sender}"), wait_s=self.wait_s):
+            if self._seen("whatsapp", message.message_id):
+                return Handled(DUPLICATE, "")
+            handled = self._whatsapp(message)
+            self._record("whatsapp", message.message_id, message.sender, handled, message.text)
+            return handled
+
+    def _whatsapp(self, message: WhatsAppMessage) -> Handled:
+        try:
+            phone = normalize_e164("+" + message.sender.lstrip("+"))
+        except InvalidPhone:
+            return Handled(INVALID_SENDER, "")
+        code = find_ref(message.text)
+        if code:
+            lead_id = self._one(sql.REF_LEAD, {"ref": code, "since": _utcnow() - REF_WINDOW})
+            lead = self._lead(lead_id) if lead_id else None
+            if lead is not None:
+                note = f"WhatsApp mesajı (ref {code})"
+                return self._attach(lead, phone, message.text, message.profile_name, note)
+        known = self._one(sql.LEAD_BY_PHONE, {"phone": phone})
+        if known:
+            return Handled(KNOWN_NUMBER, known)
+        lead_id = uuid.uuid5(NAMESPACE, f"whatsapp:{message.message_id}")
+        try:
+            return self._new_lead(lead_id, "whatsapp", phone, message.profile_name, message.text)
+        except LeadError:
+            return Handled(INVALID_SENDER, "")
+
+    def call(self, notice: CallNotice) -> Handled:
+        with held(self.locks_dir / "calls.lock", wait_s=self.wait_s):
+            if self._seen("call", notice.key):
+                return Handled(DUPLICATE, "")
+            handled = self._call(notice)
+            body = f"{notice.called} {notice.started_at.isoformat()} {notice.duration_s}s"
+            self._record("call", notice.key, notice.caller, handled, body)
+            return handled
+
+    def _call(self, notice: CallNotice) -> Handled:
+        try:
+            phone = normalize_e164(notice.caller)
+        except InvalidPhone:
+            return Handled(INVALID_SENDER, "")
+        window = {
+            "since": notice.started_at - self.call_window,
+            "until": notice.started_at + CALL_CLOCK_SKEW,
+        }
+        tap = self._one(sql.CALL_TAP, window)
+        lead = self._lead(tap) if tap else None
+        if lead is not None:
+            return self._attach(lead, phone, "", "", "Arama (telefon santrali)")
+        lead_id = uuid.uuid5(NAMESPACE, f"call:{notice.key}")
+        return self._new_lead(lead_id, "call", phone, "", "")

@@ -1,0 +1,128 @@
+"""POST/GET /api/webhooks/whatsapp (Meta's Cloud API webhook) and POST /api/webhooks/call (a VoIP provider).
+
+Signed posts are answered 200 as soon as they are handled, so Meta does not resend them; only when
+ClickHouse cannot take the result is the answer 503, and the sender's own retries are the queue.
+A bad or missing signature is 401 and nothing is read beyond the check.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+import orjson
+from clickhouse_driver import errors as ch_errors
+from flask import Blueprint, Flask, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
+
+from eslamed.admin.http import reply
+from eslamed.inbound.attach import Busy, Inbound
+from eslamed.inbound.payloads import PayloadError, parse_call, parse_notification
+from eslamed.inbound.signature import signature_ok
+from eslamed.leads import routes as leads
+from eslamed.locks import LockTimeout
+from eslamed.runtime import Runtime
+from eslamed.store import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "eslamed_inbound"
+MAX_CHALLENGE = 128
+
+bp = Blueprint("inbound", __name__)
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    app: Flask = state.app
+    runtime: Runtime = app.extensions["eslamed"]
+    app.extensions[EXTENSION] = Inbound(leads.service(app), runtime.settings)
+
+
+def _setting(name: str) -> str:
+    runtime: Runtime = current_app.extensions["eslamed"]
+    return runtime.settings.get(name)
+
+
+def _error(status: int, error: str, message: str, **extra: str) -> Response:
+    return reply({"error": error, "message": message, **extra}, status)
+
+
+def _not_configured(name: str) -> Response:
+    return _error(404, "not_configured", f"this webhook is off until {name} is set")
+
+
+def _retry_later(exc: Exception) -> Response:
+    log.warning("inbound webhook answered 503, the sender retries: %s", exc)
+    response = _error(503, "retry_later", "storage is unavailable; resend later")
+    response.headers["Retry-After"] = "30"
+    return response
+
+
+def _signed_json(secret_name: str, header: str) -> tuple[object | None, Response | None]:
+    secret = _setting(secret_name)
+    if not secret:
+        return None, _not_configured(secret_name)
+    body = request.get_data(cache=False)
+    if not signature_ok(body, secret, request.headers.get(header)):
+        return None, _error(401, "bad_signature", f"{header} is missing or does not match the body")
+    try:
+        return orjson.loads(body), None
+    except orjson.JSONDecodeError:
+        return None, _error(400, "malformed", "the body is not JSON")
+
+
+@bp.get("/api/webhooks/whatsapp")
+def whatsapp_verify() -> Response:
+    """Meta's subscription handshake: echo hub.challenge when hub.verify_token is ours."""
+    token = _setting("WHATSAPP_VERIFY_TOKEN")
+    if not token:
+        return _not_configured("WHATSAPP_VERIFY_TOKEN")
+    given = request.args.get("hub.verify_token", "")
+    challenge = request.args.get("hub.challenge", "")
+    if request.args.get("hub.mode") != "subscribe" or not hmac.compare_digest(
+        given.encode("utf-8", "replace"), token.encode()
+    ):
+        return _error(403, "verification_failed", "hub.mode must be subscribe and hub.verify_token ours")
+    if not challenge or len(challenge) > MAX_CHALLENGE or not challenge.isascii() or not challenge.isalnum():
+        return _error(400, "bad_challenge", "hub.challenge must be 1-128 letters or digits")
+    return Response(challenge, status=200, mimetype="text/plain")
+
+
+@bp.post("/api/webhooks/whatsapp")
+def whatsapp_notify() -> Response:
+    data, refused = _signed_json("WHATSAPP_APP_SECRET", "X-Hub-Signature-256")
+    if refused is not None:
+        return refused
+    try:
+        notification = parse_notification(data)
+    except PayloadError as exc:
+        return _error(400, "bad_payload", exc.message, field=exc.field)
+    inbound: Inbound = current_app.extensions[EXTENSION]
+    try:
+        handled = [inbound.whatsapp(message) for message in notification.messages]
+    except (StoreUnavailable, ch_errors.Error, Busy, LockTimeout) as exc:
+        return _retry_later(exc)
+    return reply(
+        {
+            "messages": [{"outcome": h.outcome, "lead_id": h.lead_id} for h in handled],
+            "statuses": notification.statuses,
+        }
+    )
+
+
+@bp.post("/api/webhooks/call")
+def call_notify() -> Response:
+    data, refused = _signed_json("CALL_WEBHOOK_SECRET", "X-Signature-256")
+    if refused is not None:
+        return refused
+    try:
+        notice = parse_call(data)
+    except PayloadError as exc:
+        return _error(400, "bad_payload", exc.message, field=exc.field)
+    inbound: Inbound = current_app.extensions[EXTENSION]
+    try:
+        handled = inbound.call(notice)
+    except (StoreUnavailable, ch_errors.Error, Busy, LockTimeout) as exc:
+        return _retry_later(exc)
+    return reply({"outcome": handled.outcome, "lead_id": handled.lead_id})

@@ -1,0 +1,237 @@
+"""WhatsApp Cloud API and call webhooks against the real server, ClickHouse and a Telegram peer (issue 16).
+
+The test plays Meta: real-shaped, signed `messages` notifications posted as raw bytes.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from tests.support.leads import form_lead, lead_env, post_lead
+from tests.support.meta import (
+    VERIFY_TOKEN,
+    call_notice,
+    deliver,
+    inbound_env,
+    status_update,
+    text_message,
+)
+from tests.support.peers import telegram_peer
+from tests.support.polling import wait_for
+
+REF = "K7Q2M"
+SENDER = "905321234567"
+STRANGER = "905339998877"
+
+
+@pytest.fixture
+def telegram():
+    peer = telegram_peer().start()
+    yield peer
+    peer.stop()
+
+
+@pytest.fixture
+def server(clickhouse, store, make_server, telegram):
+    return make_server(clickhouse, store, workers=2, **lead_env(telegram=telegram), **inbound_env())
+
+
+def current(store, lead_id: str) -> dict:
+    rows = store.query_dicts(
+        f"SELECT source, name, phone, message, gclid, consent, status FROM {store.database}.leads FINAL "
+        "WHERE lead_id = %(id)s",
+        {"id": uuid.UUID(lead_id)},
+    )
+    return rows[0]
+
+
+def versions(store) -> int:
+    return store.query(f"SELECT count() FROM {store.database}.leads")[0][0]
+
+
+def inbound_rows(store) -> list[tuple]:
+    return store.query(
+        f"SELECT channel, message_key, sender, toString(lead_id), outcome, body FROM {store.database}.inbound "
+        "ORDER BY received_at, message_key"
+    )
+
+
+def texts(peer) -> list[str]:
+    return [r.json()["text"] for r in peer.delivered()]
+
+
+def whatsapp_tap(base_url: str, gclid: str, ref: str = REF) -> str:
+    body = form_lead(
+        source="whatsapp",
+        name="",
+        phone="",
+        message="",
+        ref=ref,
+        gclid=gclid,
+        url=f"https://eslamed.example/fiyat?gclid={gclid}",
+        variant="fiyat",
+        fill_ms=None,
+    )
+    assert post_lead(base_url, body).status_code == 201
+    return body["lead_id"]
+
+
+def test_a_message_with_the_ref_code_gives_the_tap_lead_its_number_once(server, store, telegram) -> None:
+    gclid = f"Cj0KCQ-{uuid.uuid4().hex[:10]}"
+    lead_id = whatsapp_tap(server.url, gclid)
+    wait_for(lambda: len(telegram.delivered()) == 1, what="the tap's own notification")
+    text = f"Merhaba, fiyat bilgisi almak istiyorum. (ref {REF})"
+    message = text_message(SENDER, text, "wamid.HBgLOTA1MzIxMjM0NTY3FQIAEhggQTE=")
+
+    assert deliver(server.url, message, signature="sha256=" + "0" * 64).status_code == 401
+    missing = deliver(server.url, message, signature=None)
+    assert (missing.status_code, missing.json()["error"]) == (401, "bad_signature")
+    assert current(store, lead_id)["phone"] == ""
+    assert inbound_rows(store) == []
+
+    answer = deliver(server.url, message)
+    assert answer.status_code == 200
+    assert answer.json() == {"messages": [{"outcome": "attached", "lead_id": lead_id}], "statuses": 0}
+    assert current(store, lead_id) == {
+        "source": "whatsapp",
+        "name": "Mehmet Demir",
+        "phone": "+905321234567",
+        "message": text,
+        "gclid": gclid,
+        "consent": 1,
+        "status": "NEW",
+    }
+    changes = store.query(
+        f"SELECT note, phone_changed FROM {store.database}.lead_changes WHERE lead_id = %(id)s",
+        {"id": uuid.UUID(lead_id)},
+    )
+    assert changes == [(f"WhatsApp mesajı (ref {REF})", 1)]
+    wait_for(lambda: len(telegram.delivered()) == 2, what="the number's notification")
+    assert texts(telegram)[1] == "\n".join(
+        [
+            "🔔 Numara geldi: WhatsApp",
+            "👤 Ad: Mehmet Demir",
+            "📞 Telefon: 0532 123 45 67",
+            "📄 Sayfa: /fiyat (varyant: fiyat)",
+            "📍 Şehir: bilinmiyor",
+            "🎯 Google tıklaması: var (gclid)",
+            f"💬 Mesaj: {text}",
+            "💚 WhatsApp: https://wa.me/905321234567",
+        ]
+    )
+
+    stored = versions(store)
+    again = deliver(server.url, message)  # Meta's retry of the same delivery
+    assert (again.status_code, again.json()["messages"]) == (200, [{"outcome": "duplicate", "lead_id": ""}])
+    time.sleep(1.0)
+    assert versions(store) == stored
+    assert len(telegram.delivered()) == 2
+    assert inbound_rows(store) == [
+        ("whatsapp", "wamid.HBgLOTA1MzIxMjM0NTY3FQIAEhggQTE=", SENDER, lead_id, "attached", text)
+    ]
+
+
+def test_unknown_code_new_number_known_number_and_status_updates(server, store, telegram) -> None:
+    unknown = deliver(
+        server.url, text_message(STRANGER, "Kiralık tüp var mı? (ref ZZZZZ)", "wamid.A1", "Ali")
+    )
+    assert unknown.status_code == 200
+    [handled] = unknown.json()["messages"]
+    assert handled["outcome"] == "new_lead"
+    lead_id = handled["lead_id"]
+    assert current(store, lead_id) == {
+        "source": "whatsapp",
+        "name": "Ali",
+        "phone": "+905339998877",
+        "message": "Kiralık tüp var mı? (ref ZZZZZ)",
+        "gclid": "",
+        "consent": 0,
+        "status": "NEW",
+    }
+    wait_for(lambda: len(telegram.delivered()) == 1, what="new lead notification")
+    assert texts(telegram)[0].splitlines()[:3] == [
+        "🔔 Yeni talep: WhatsApp",
+        "👤 Ad: Ali",
+        "📞 Telefon: 0533 999 88 77",
+    ]
+
+    stored = versions(store)
+    known = deliver(server.url, text_message(STRANGER, "Bir de fiyat?", "wamid.A2", "Ali"))
+    assert known.json()["messages"] == [{"outcome": "known_number", "lead_id": lead_id}]
+    status = deliver(server.url, status_update(STRANGER, "wamid.OUR-TEMPLATE"))
+    assert (status.status_code, status.json()) == (200, {"messages": [], "statuses": 1})
+    time.sleep(1.0)
+    assert versions(store) == stored
+    assert len(telegram.delivered()) == 1
+    assert [(r[1], r[4]) for r in inbound_rows(store)] == [
+        ("wamid.A1", "new_lead"),
+        ("wamid.A2", "known_number"),
+    ]
+
+
+def test_bad_bodies_get_a_clear_4xx(server) -> None:
+    bad = deliver(server.url, {"object": "page", "entry": []})
+    assert (bad.status_code, bad.json()["field"]) == (400, "object")
+    shape = deliver(server.url, {"object": "whatsapp_business_account", "entry": {"changes": []}})
+    assert (shape.status_code, shape.json()["field"]) == (400, "entry")
+
+
+def test_verification_handshake(server) -> None:
+    url = f"{server.url}/api/webhooks/whatsapp"
+    ok = requests.get(
+        url, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
+    )
+    assert (ok.status_code, ok.headers["Content-Type"], ok.text) == (
+        200,
+        "text/plain; charset=utf-8",
+        "1158201444",
+    )
+    wrong = requests.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "x", "hub.challenge": "1"})
+    assert wrong.status_code == 403
+    assert requests.get(url).status_code == 403
+
+
+def _iso(moment: datetime) -> str:
+    return moment.replace(tzinfo=UTC).astimezone().isoformat()
+
+
+def test_a_call_right_after_a_call_tap_gives_that_lead_the_caller_number(server, store, telegram) -> None:
+    gclid = f"Cj0KCQ-{uuid.uuid4().hex[:10]}"
+    tap = form_lead(source="call", name="", phone="", message="", gclid=gclid, fill_ms=None)
+    assert post_lead(server.url, tap).status_code == 201
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    body = {
+        "caller": "+90 532 444 55 66",
+        "called": "+902125550123",
+        "started_at": _iso(now),
+        "duration_s": 95,
+    }
+
+    assert call_notice(server.url, body, signature="sha256=" + "f" * 64).status_code == 401
+    assert current(store, tap["lead_id"])["phone"] == ""
+
+    answer = call_notice(server.url, body)
+    assert (answer.status_code, answer.json()) == (200, {"outcome": "attached", "lead_id": tap["lead_id"]})
+    assert current(store, tap["lead_id"])["phone"] == "+905324445566"
+    assert current(store, tap["lead_id"])["gclid"] == gclid
+    assert call_notice(server.url, body).json()["outcome"] == "duplicate"
+
+    later = {**body, "caller": "05427778899", "started_at": _iso(now + timedelta(minutes=30))}
+    fresh = call_notice(server.url, later)
+    assert fresh.json()["outcome"] == "new_lead"
+    assert current(store, fresh.json()["lead_id"])["phone"] == "+905427778899"
+    assert current(store, fresh.json()["lead_id"])["source"] == "call"
+    wait_for(lambda: len(telegram.delivered()) == 3, what="tap, number and new call notifications")
+    assert [t.splitlines()[0] for t in texts(telegram)] == [
+        "🔔 Yeni talep: Telefon araması",
+        "🔔 Numara geldi: Telefon araması",
+        "🔔 Yeni talep: Telefon araması",
+    ]
+
+    bad = call_notice(server.url, {**body, "started_at": "yesterday"})
+    assert (bad.status_code, bad.json()["field"]) == (400, "started_at")
