@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 from eslamed.ingest.geo import NOWHERE, GeoLookup, Place
 from eslamed.ingest.source import classify_source, referrer_host
+from eslamed.ingest.urls import split_url
 from eslamed.ingest.useragent import Agent, classify
 
 MAX_FUTURE_SKEW_S = 60
@@ -70,7 +70,8 @@ def geolocate(event: Event, ctx: Context) -> Event | Drop:
 
 @lru_cache(maxsize=4096)
 def url_path(url: str) -> str:
-    return urlsplit(url).path or "/"
+    parts = split_url(url)
+    return (parts.path if parts else "") or "/"
 
 
 def page(event: Event, ctx: Context) -> Event | Drop:

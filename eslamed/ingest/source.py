@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from urllib.parse import urlsplit
+
+from eslamed.ingest.urls import referrer_form, split_url
 
 SEARCH_ENGINES = ("google.", "bing.", "yandex.", "duckduckgo.", "yahoo.", "ecosia.", "baidu.", "search.")
 SOCIAL = (
@@ -32,7 +33,8 @@ def referrer_host(ref: str) -> str:
     """Host of the referrer; a bare name such as "google" (the beacon spec allows it) is kept as is."""
     if not ref:
         return ""
-    host = urlsplit(ref if "//" in ref else f"//{ref}").hostname or ""
+    parts = split_url(referrer_form(ref))
+    host = (parts.hostname if parts else "") or ""
     return host.removeprefix("www.")
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import urlsplit
+
+from eslamed.ingest.urls import split_url
 
 SOURCE_TR = {"form": "Form", "whatsapp": "WhatsApp", "call": "Telefon araması"}
 MAX_MESSAGE_CHARS = 500
@@ -47,7 +48,8 @@ class LeadSummary:
 
 
 def page(summary: LeadSummary) -> str:
-    path = urlsplit(summary.url).path if summary.url else ""
+    parts = split_url(summary.url) if summary.url else None
+    path = parts.path if parts else ""
     where = path or summary.url or "-"
     return f"{where} (varyant: {summary.variant})" if summary.variant else where
 
