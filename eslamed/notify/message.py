@@ -123,9 +123,10 @@ def template_parameters(summary: LeadSummary) -> list[str]:
 
 def push_payload(summary: LeadSummary) -> dict[str, str]:
     """What the admin PWA's service worker shows; `tel` makes the notification tap-to-call."""
+    city = one_line(summary.city) or "şehir bilinmiyor"
     return {
         "title": f"Yeni talep: {name_line(summary) or source_label(summary)}",
-        "body": f"{phone_line(summary)} · {source_label(summary)} · {one_line(summary.city) or 'şehir bilinmiyor'}"
+        "body": f"{phone_line(summary)} · {source_label(summary)} · {city}"
         f" · Google tıklaması: {click_line(summary)}",
         "lead_id": summary.lead_id,
         "tel": f"tel:{summary.phone}" if summary.phone else "",
