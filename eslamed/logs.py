@@ -9,19 +9,30 @@ from collections.abc import Iterable
 
 from eslamed.phone import mask_phone
 
-# A run of 9+ digits with phone separators (no dots: versions and IPs), also right after a URL-encoded "+";
-# not glued to letters, and not a clock time ("2026-11-26 22:49").
-PHONE = re.compile(r"(?:(?<=%2B)|(?<=%2b)|(?<![\w%]))(\+?\d[\d \-()]{7,}\d)(?![\w:])")
+# Phone separators as typed or as they reach a request line: space, "-", "+", and their URL escapes.
+_SEP = r"(?:[ \-+]|%20|%2[Bb]|%2[Dd])"
+# "(532)" only in the middle of a number: a trailing "(12345)" is a pid, as in gunicorn's
+# "Listening at: http://127.0.0.1:8000 (12345)".
+_GROUP = rf"(?:\(|%28)\d+(?:\)|%29)(?={_SEP}*\d)"
+# A run of 9+ digits with such separators (no dots: versions and IPs), from the start of a value or
+# right after an escaped separator; not glued to letters, and not a clock time ("2026-11-26 22:49").
+PHONE = re.compile(
+    rf"(?:(?<=%20)|(?<=%2B)|(?<=%2b)|(?<![\w%]))((?:\+|%2[Bb])?(?:{_GROUP}|\d)(?:{_SEP}|{_GROUP}|\d)*\d)(?![\w:])"
+)
+_ESCAPES = re.compile(r"%2[0BbDd89]")
 
 
 def mask_phones(text: str) -> str:
     """Mask anything that looks like a phone number, whoever logged it and however it was typed."""
 
     def masked(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(1))
+        found = _ESCAPES.sub(" ", match.group(1)).strip()
+        digits = re.sub(r"\D", "", found)
         if len(digits) < 9:
             return match.group(1)
-        return mask_phone(("+" if match.group(1).startswith("+") else "") + digits)
+        return mask_phone(
+            ("+" if found.startswith("+") or match.group(1)[:3] in ("%2B", "%2b") else "") + digits
+        )
 
     return PHONE.sub(masked, text)
 

@@ -66,6 +66,10 @@ LEAD_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 JOURNAL_REPLAYED = Counter("eslamed_lead_journal_replayed_total", "Journaled leads stored in ClickHouse")
+JOURNAL_QUARANTINED = Counter(
+    "eslamed_lead_journal_quarantined_total",
+    "Journal records that could not be stored, kept in quarantine.jsonl",
+)
 NOTIFICATIONS = Counter(
     "eslamed_notifications_total", "Notification attempts by channel and result", ["channel", "result"]
 )

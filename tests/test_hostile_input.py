@@ -8,11 +8,12 @@ import socket
 import time
 from urllib.parse import urlsplit
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eslamed.ingest.validate import ValidationError, validate_track_body
 from tests.support.clients import dumps, new_event, post_raw
+from tests.support.leads import form_lead, lead_env, post_lead
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
@@ -54,6 +55,43 @@ def test_arbitrary_json_is_either_a_clean_event_list_or_a_field_error(value: obj
     for event in events:
         assert event["type"] in {"pageview", "click"}
         assert len(event["url"]) <= 2048 and len(event["props"]) <= 20
+
+
+URLISH = st.builds(
+    lambda scheme, rest: scheme + rest,
+    st.sampled_from(["http://", "https://", "//", "", "http://[", "javascript:"]),
+    st.text(st.sampled_from("[]:/?#@.%x1 \uff03\uff0f\u2100\u0130\r\n"), max_size=24) | st.text(max_size=24),
+)
+
+
+def test_url_ish_strings_in_url_and_ref_never_get_a_5xx(clickhouse, store, make_server) -> None:
+    """Addresses Python's URL parser refuses once answered 500 with a traceback (issue 15 item 10)."""
+    server = make_server(clickhouse, store, workers=1, **lead_env())
+    statuses: dict[int, int] = {}
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(url=URLISH, ref=URLISH)
+    def post_both(url: str, ref: str) -> None:
+        status, _, reply = post_raw(
+            server.url, "/api/track", dumps({"events": [new_event(url=url, ref=ref)]})
+        )
+        assert status in (202, 400), (url, ref, status, reply)
+        if status == 400:
+            assert json.loads(reply)["field"] in ("events[0].url", "events[0].ref"), reply
+        lead = post_lead(server.url, form_lead(url=url))
+        assert lead.status_code in (201, 400), (url, lead.status_code, lead.text)
+        statuses[status] = statuses.get(status, 0) + 1
+
+    post_both()
+    for url, field in (("http://[::1/acil", "url"), ("http://[x", "ref")):
+        status, _, reply = post_raw(server.url, "/api/track", dumps(new_event(**{field: url})))
+        assert (status, json.loads(reply)) == (
+            400,
+            {"error": f"{field} is not a parseable URL", "field": field},
+        )
+    assert post_lead(server.url, form_lead(url="http://[::1/acil")).status_code == 201
+    assert "Traceback" not in server.log()
+    assert statuses.get(400) and statuses.get(202), statuses
 
 
 def rss_kb(pid: int) -> int:

@@ -7,6 +7,7 @@ import uuid
 import gevent
 import orjson
 import pytest
+from clickhouse_driver.errors import ServerException
 
 from eslamed.ingest.geo import Place
 from eslamed.ingest.useragent import classify
@@ -234,15 +235,40 @@ def test_journal_is_replayed_once_and_seen_until_stored(tmp_path) -> None:
     def store(records: list[dict]) -> int:
         received.append(records)
         if len(received) == 1:
-            raise ConnectionError("ClickHouse went away mid-replay")
+            raise StoreUnavailable("ClickHouse went away mid-replay")
         return len(records)
 
-    with pytest.raises(ConnectionError):
+    with pytest.raises(StoreUnavailable):
         journal.replay(store)
     assert journal.contains(ids[0]), "a failed replay keeps the file"
     journal.append({"lead_id": "late"})
     assert journal.replay(store) == 4
     assert [r["lead_id"] for batch in received[1:] for r in batch] == [*ids, "late"]
+    assert not journal.pending() and journal.replay(store) == 0
+
+
+def test_journal_quarantines_a_bad_record_once_and_retries_server_refusals(tmp_path) -> None:
+    journal = LeadJournal(tmp_path)
+    for record in ({"lead_id": "a"}, {"lead_id": "bad"}, {"lead_id": "c"}):
+        journal.append(record)
+    calls: list[list[str]] = []
+    server_down = [True]
+
+    def store(records: list[dict]) -> int:
+        calls.append([r["lead_id"] for r in records])
+        if server_down[0]:
+            raise ServerException("Too many parts", code=252)
+        if any(r["lead_id"] == "bad" for r in records):
+            raise KeyError("name")
+        return len(records)
+
+    with pytest.raises(ServerException):
+        journal.replay(store)
+    assert not journal.quarantine.exists(), "ClickHouse refusing is not the record's fault"
+    server_down[0] = False
+    assert journal.replay(store) == 2
+    assert calls[1:] == [["a", "bad", "c"], ["a"], ["bad"], ["c"]]
+    assert journal.quarantine.read_bytes() == b'{"lead_id":"bad"}\n'
     assert not journal.pending() and journal.replay(store) == 0
 
 

@@ -33,11 +33,17 @@ EVENTS = st.fixed_dictionaries(
     },
 )
 SAFE_TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=30)
+# what a browser's location.href and document.referrer look like: ASCII, brackets only around an IPv6 host
+SAFE_URL = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="[]"), max_size=30
+)
 VALID_EVENTS = st.fixed_dictionaries(
     {"type": st.sampled_from(sorted(EVENT_TYPES))},
     optional={
         "event_id": st.uuids().map(str),
         **{name: SAFE_TEXT for name in STRING_FIELDS},
+        "url": SAFE_URL,
+        "ref": SAFE_URL,
         "ts": st.integers(0, 10**15) | st.floats(0, 1e15),
         "props": st.dictionaries(SAFE_TEXT, SAFE_TEXT | st.integers(-(10**15), 10**15), max_size=20),
     },
@@ -110,3 +116,38 @@ def test_valid_bodies_take_the_fast_path(data: dict) -> None:
     ref = reference_events(body)
     same_ids(fast, ref, data)
     assert fast == ref
+
+
+URLISH = st.text(st.sampled_from("[]:/?#@.%\uff03\uff0fx1 "), max_size=20) | st.builds(
+    lambda scheme, rest: scheme + rest, st.sampled_from(["http://", "https://", "//", ""]), TEXT
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.fixed_dictionaries({"type": st.just("pageview")}, optional={"url": URLISH, "ref": URLISH}))
+def test_both_passes_agree_on_urls_python_cannot_parse(data: dict) -> None:
+    body = json.dumps(data, ensure_ascii=False).encode()
+    fast, ref = _fast_events(body), reference(body)
+    if fast is not None:
+        assert ref is not None, body
+        same_ids(fast, ref, data)
+        assert fast == ref
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({"url": "http://[::1/acil"}, "url"),
+        ({"ref": "http://[x"}, "ref"),
+        ({"ref": "[x"}, "ref"),  # a bare referrer is read as a host, as the source classifier reads it
+        ({"url": "https://a\uff03b/"}, "url"),
+        ({"url": "http://[x]/"}, "url"),
+    ],
+)
+def test_an_unparseable_url_or_ref_is_refused_naming_the_field(event: dict, field: str) -> None:
+    body = orjson.dumps({"events": [{"type": "pageview"}, {"type": "pageview", **event}]})
+    assert _fast_events(body) is None
+    with pytest.raises(ValidationError) as caught:
+        reference_events(body)
+    assert caught.value.field == f"events[1].{field}"
+    assert caught.value.message == f"{field} is not a parseable URL"

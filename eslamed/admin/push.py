@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response
 
 from eslamed.admin.http import json_body, reply, runtime, store
+from eslamed.ingest.urls import split_url
 from eslamed.ingest.validate import ValidationError, check_string
 from eslamed.notify import subscriptions, vapid
 
@@ -21,9 +21,10 @@ bp = Blueprint("admin_push", __name__, url_prefix="/push")
 
 def _endpoint(body: dict[str, Any]) -> str:
     endpoint = check_string(body.get("endpoint"), "endpoint", 1000)
-    parts = urlsplit(endpoint)
-    local = parts.scheme == "http" and parts.hostname in LOOPBACK
-    if not (parts.scheme == "https" or local) or not parts.hostname or not HOST.fullmatch(parts.hostname):
+    parts = split_url(endpoint)
+    scheme, host = (parts.scheme, parts.hostname or "") if parts else ("", "")
+    local = scheme == "http" and host in LOOPBACK
+    if not (scheme == "https" or local) or not HOST.fullmatch(host):
         raise ValidationError("endpoint must be an https URL from the browser's push service", "endpoint")
     return endpoint
 

@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 from eslamed.ingest.geo import NOWHERE, GeoLookup, Place
 from eslamed.ingest.source import classify_source, referrer_host
+from eslamed.ingest.urls import split_url
 from eslamed.ingest.useragent import Agent, classify
 from eslamed.input_cache import cache_short_inputs
 
@@ -70,7 +70,8 @@ def geolocate(event: Event, ctx: Context) -> Event | Drop:
 
 @cache_short_inputs(maxsize=4096, max_chars=512)
 def url_path(url: str) -> str:
-    return urlsplit(url).path or "/"
+    parts = split_url(url)
+    return (parts.path if parts else "") or "/"
 
 
 def page(event: Event, ctx: Context) -> Event | Drop:

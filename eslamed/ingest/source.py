@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
+from eslamed.ingest.urls import referrer_form, split_url
 from eslamed.input_cache import cache_short_inputs
 
 SEARCH_ENGINES = ("google.", "bing.", "yandex.", "duckduckgo.", "yahoo.", "ecosia.", "baidu.", "search.")
@@ -33,7 +32,8 @@ def referrer_host(ref: str) -> str:
     """Host of the referrer; a bare name such as "google" (the beacon spec allows it) is kept as is."""
     if not ref:
         return ""
-    host = urlsplit(ref if "//" in ref else f"//{ref}").hostname or ""
+    parts = split_url(referrer_form(ref))
+    host = (parts.hostname if parts else "") or ""
     return host.removeprefix("www.")
 
 

@@ -19,6 +19,8 @@ import msgspec
 import msgspec.structs
 import orjson
 
+from eslamed.ingest.urls import referrer_form, split_url
+
 MAX_BODY_BYTES = 16 * 1024
 MAX_BATCH = 50
 MAX_PROPS = 20
@@ -101,6 +103,15 @@ def check_string(value: Any, field: str, max_len: int) -> str:
     return value
 
 
+def url_problem(event: dict[str, Any]) -> str:
+    """The first of url/ref that the URL parser refuses (ref read as the source classifier reads it)."""
+    if event["url"] and split_url(event["url"]) is None:
+        return "url"
+    if event["ref"] and split_url(referrer_form(event["ref"])) is None:
+        return "ref"
+    return ""
+
+
 def _props(value: Any, field: str) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ValidationError("props must be an object of short strings", field)
@@ -140,6 +151,9 @@ def validate_event(raw: Any, prefix: str = "") -> dict[str, Any]:
             event[name] = value  # the common case, checked inline: this loop runs 15 times per event
         else:
             event[name] = check_string(value, f"{prefix}{name}", max_len)
+    bad_url = url_problem(event)
+    if bad_url:
+        raise ValidationError(f"{bad_url} is not a parseable URL", f"{prefix}{bad_url}")
     ts = raw.get("ts")
     bad_ts = isinstance(ts, bool) or not isinstance(ts, int | float) or not 0 <= ts <= MAX_NUMBER
     if ts is not None and bad_ts:
@@ -213,6 +227,8 @@ def _fast_events(body: bytes) -> list[dict[str, Any]] | None:
     events = []
     for item in raw:
         event = _as_dict(item)
+        if url_problem(event):
+            return None
         if item.event_id is None:
             event["event_id"] = str(uuid.uuid4())
         props = item.props

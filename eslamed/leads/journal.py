@@ -5,6 +5,10 @@ client is answered 202. The replayer (one worker at a time) first renames the ac
 aside, then sends its records; a file is deleted only after every record in it is in
 ClickHouse. Records already there (a replay cut short, an insert that landed after its
 timeout) are skipped by lead_id, so each lead arrives exactly once.
+
+A record that parses but cannot be stored (a field missing, a value of the wrong type) is
+moved to `quarantine.jsonl` next to the journal, alerted and counted, and the replay goes
+on: one bad record must not hold back every later lead.
 """
 
 from __future__ import annotations
@@ -17,19 +21,25 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from clickhouse_driver.errors import ServerException
 
+from eslamed import metrics
 from eslamed.durable import fsync_dir, fsync_fd
 from eslamed.locks import held, try_lock
+from eslamed.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 ACTIVE = "leads.jsonl"
 REPLAY_PREFIX = "replay-"
 BAD_PREFIX = "bad-"
+QUARANTINE = "quarantine.jsonl"
 APPEND_WAIT_S = 10.0
 
 # Replay(records) stores the records that are not yet in ClickHouse; raises StoreUnavailable.
 Replay = Callable[[list[dict[str, Any]]], int]
+# Not the record's fault: ClickHouse away, or refusing for its own reasons (too many parts, memory).
+RETRY_LATER = (StoreUnavailable, ServerException)
 
 
 class LeadJournal:
@@ -39,6 +49,7 @@ class LeadJournal:
         self.active = directory / ACTIVE
         self._append_lock = directory / "append.lock"
         self._replay_lock = directory / "replay.lock"
+        self.quarantine = directory / QUARANTINE
 
     def append(self, record: dict[str, Any]) -> None:
         """Durable once this returns: the line is on disk (fsync), the directory entry too."""
@@ -81,17 +92,66 @@ class LeadJournal:
                 fsync_dir(self.directory)
 
     @staticmethod
-    def _read(path: Path) -> tuple[list[dict[str, Any]], list[bytes]]:
-        """Records, and lines that do not parse (a torn write); those are kept aside, never dropped."""
-        records, bad = [], []
+    def _read(path: Path) -> tuple[list[tuple[bytes, Any]], list[bytes]]:
+        """(line, record) pairs, and lines that do not parse (a torn write); those are kept aside."""
+        entries, bad = [], []
         for line in path.read_bytes().splitlines():
             if not line.strip():
                 continue
             try:
-                records.append(orjson.loads(line))
+                entries.append((line, orjson.loads(line)))
             except orjson.JSONDecodeError:
                 bad.append(line)
-        return records, bad
+        return entries, bad
+
+    def _write_atomically(self, path: Path, lines: list[bytes]) -> None:
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"".join(line + b"\n" for line in lines))
+            fsync_fd(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        fsync_dir(self.directory)
+
+    def _quarantine(self, path: Path, line: bytes, lines: list[bytes], reason: str) -> None:
+        """Append the line to the quarantine file (fsync), then drop it from the replay file, so a
+        replay cut short later does not quarantine it twice."""
+        fd = os.open(self.quarantine, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line + b"\n")
+            fsync_fd(fd)
+        finally:
+            os.close(fd)
+        lines.remove(line)
+        self._write_atomically(path, lines)
+        metrics.JOURNAL_QUARANTINED.inc()
+        log.error(
+            "ALERT journal %s: a lead record cannot be stored (%s); kept in %s", path.name, reason, QUARANTINE
+        )
+
+    def _store(self, path: Path, entries: list[tuple[bytes, Any]], store_records: Replay) -> int:
+        """All records in one insert; when that fails for a reason of the records' own (a missing
+        field, a value the driver cannot encode), one by one, quarantining each that still fails."""
+        try:
+            return store_records([record for _, record in entries]) if entries else 0
+        except RETRY_LATER:
+            raise
+        except Exception as exc:
+            log.warning(
+                "journal %s: replay failed (%s: %s); storing one by one", path.name, type(exc).__name__, exc
+            )
+        lines = path.read_bytes().splitlines()
+        stored = 0
+        for line, record in entries:
+            try:
+                stored += store_records([record])
+            except RETRY_LATER:
+                raise
+            except Exception as exc:
+                self._quarantine(path, line, lines, f"{type(exc).__name__}: {exc}")
+        return stored
 
     def replay(self, store_records: Replay) -> int:
         """Send every journaled lead to ClickHouse; returns how many were new there. One worker at a time."""
@@ -102,15 +162,15 @@ class LeadJournal:
         try:
             self._rotate()
             for path in sorted(self.directory.glob(f"{REPLAY_PREFIX}*.jsonl")):
-                records, bad = self._read(path)
-                stored += store_records(records) if records else 0
+                entries, bad = self._read(path)
+                stored += self._store(path, entries, store_records)
                 if bad:
                     kept = self.directory / f"{BAD_PREFIX}{path.stem}.jsonl"
                     kept.write_bytes(b"\n".join(bad) + b"\n")
                     log.error("journal %s: %d unreadable lines kept in %s", path.name, len(bad), kept.name)
                 path.unlink()
                 fsync_dir(self.directory)
-                log.info("journal %s replayed: %d records", path.name, len(records))
+                log.info("journal %s replayed: %d records", path.name, len(entries))
         finally:
             os.close(lock_fd)
         return stored

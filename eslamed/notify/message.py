@@ -2,14 +2,16 @@
 
 All output is plain text (Telegram without parse_mode, template parameters, a JSON push
 payload): whatever a visitor typed, script tags included, is shown as text, never as HTML.
+Every field is put on one line first (`one_line`), so no field can start a line of its own.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
+from eslamed.ingest.urls import split_url
 from eslamed.phone import display_phone
 
 PHONE_ARRIVED = "phone"
@@ -55,18 +57,29 @@ class LeadSummary:
         return asdict(self)
 
 
+def one_line(text: str) -> str:
+    """A name such as "Ali\\n📞 Telefon: +90 555 ..." would otherwise forge a line of the owner's
+    message; newlines, tabs, control and format characters (a right-to-left override, a
+    zero-width space) become one space, and runs of spaces collapse."""
+    if text.isprintable():
+        return " ".join(text.split())
+    return " ".join("".join(" " if unicodedata.category(c)[0] == "C" else c for c in text).split())
+
+
 def page(summary: LeadSummary) -> str:
-    path = urlsplit(summary.url).path if summary.url else ""
-    where = path or summary.url or "-"
-    return f"{where} (varyant: {summary.variant})" if summary.variant else where
+    parts = split_url(summary.url) if summary.url else None
+    where = one_line(parts.path if parts else "") or one_line(summary.url) or "-"
+    variant = one_line(summary.variant)
+    return f"{where} (varyant: {variant})" if variant else where
 
 
 def source_label(summary: LeadSummary) -> str:
-    return SOURCE_TR.get(summary.source, summary.source)
+    return SOURCE_TR.get(summary.source) or one_line(summary.source)
 
 
 def click_line(summary: LeadSummary) -> str:
-    return f"var ({summary.click_id})" if summary.click_id else "yok"
+    click = one_line(summary.click_id)
+    return f"var ({click})" if click else "yok"
 
 
 SUSPICIOUS_TR = {"too_fast": "form çok hızlı dolduruldu"}
@@ -90,6 +103,14 @@ def phone_line(summary: LeadSummary) -> str:
     return "numara yok: arayan/yazan numarayı yönetim panelinden ekleyin"
 
 
+def name_line(summary: LeadSummary) -> str:
+    return one_line(summary.name)
+
+
+def city_line(summary: LeadSummary) -> str:
+    return one_line(summary.city) or "bilinmiyor"
+
+
 def headline(summary: LeadSummary) -> str:
     if summary.event == PHONE_ARRIVED:
         return f"Numara geldi: {source_label(summary)}"
@@ -107,14 +128,15 @@ def telegram_text(summary: LeadSummary, public_base_url: str = "") -> str:
     lines = [
         f"🔔 {headline(summary)}",
         suspicious_line(summary),
-        f"👤 Ad: {summary.name or '-'}",
+        f"👤 Ad: {name_line(summary) or '-'}",
         f"📞 Telefon: {phone_line(summary)}",
         f"📄 Sayfa: {page(summary)}",
-        f"📍 Şehir: {summary.city or 'bilinmiyor'}",
+        f"📍 Şehir: {city_line(summary)}",
         f"🎯 Google tıklaması: {click_line(summary)}",
     ]
-    if summary.message:
-        lines.append(f"💬 Mesaj: {summary.message[:MAX_MESSAGE_CHARS]}")
+    message = one_line(summary.message)
+    if message:
+        lines.append(f"💬 Mesaj: {message[:MAX_MESSAGE_CHARS]}")
     if summary.event == PHONE_ARRIVED:
         lines.append(f"💚 WhatsApp: {chat_link(summary)}")
     if public_base_url:
@@ -124,7 +146,7 @@ def telegram_text(summary: LeadSummary, public_base_url: str = "") -> str:
 
 def _param(text: str) -> str:
     """WhatsApp template parameters refuse newlines, tabs and long runs of spaces, and empty text."""
-    return " ".join(text.split())[:MAX_TEMPLATE_PARAM] or "-"
+    return one_line(text)[:MAX_TEMPLATE_PARAM] or "-"
 
 
 def template_parameters(summary: LeadSummary) -> list[str]:
@@ -134,7 +156,7 @@ def template_parameters(summary: LeadSummary) -> list[str]:
         _param(phone_line(summary) if summary.phone else "yok"),
         _param(source_label(summary) + (" (numara geldi)" if summary.event == PHONE_ARRIVED else "")),
         _param(page(summary)),
-        _param(summary.city or "bilinmiyor"),
+        _param(city_line(summary)),
         _param(click_line(summary)),
     ]
 
@@ -142,11 +164,12 @@ def template_parameters(summary: LeadSummary) -> list[str]:
 def push_payload(summary: LeadSummary) -> dict[str, str]:
     """What the admin PWA's service worker shows; `tel` makes the notification tap-to-call."""
     doubt = "Şüpheli talep" if summary.suspicious else "Yeni talep"
+    city = one_line(summary.city) or "şehir bilinmiyor"
     return {
         "title": f"Numara geldi: {display_phone(summary.phone)}"
         if summary.event == PHONE_ARRIVED
-        else f"{doubt}: {summary.name or source_label(summary)}",
-        "body": f"{phone_line(summary)} · {source_label(summary)} · {summary.city or 'şehir bilinmiyor'}"
+        else f"{doubt}: {name_line(summary) or source_label(summary)}",
+        "body": f"{phone_line(summary)} · {source_label(summary)} · {city}"
         f" · Google tıklaması: {click_line(summary)}",
         "lead_id": summary.lead_id,
         "tel": f"tel:{summary.phone}" if summary.phone else "",
