@@ -44,6 +44,7 @@ class Settings:
     ring_capacity_bytes: int = 8 * 1024 * 1024
     spill_segment_bytes: int = 8 * 1024 * 1024
     spill_max_bytes: int = 1024 * 1024 * 1024
+    min_free_disk_bytes: int = 256 * 1024 * 1024
     clickhouse_timeout_s: float = 2.0
     track_rate_limit: str = "600/minute"
     lead_rate_limit: str = "5/minute"
@@ -245,6 +246,7 @@ def load_settings(
         ring_capacity_bytes=int(_number(values, "RING_CAPACITY_BYTES", 8 * 1024 * 1024, int)),
         spill_segment_bytes=int(_number(values, "SPILL_SEGMENT_BYTES", 8 * 1024 * 1024, int)),
         spill_max_bytes=int(_number(values, "SPILL_MAX_BYTES", 1024 * 1024 * 1024, int)),
+        min_free_disk_bytes=int(_number(values, "MIN_FREE_DISK_BYTES", 256 * 1024 * 1024, int)),
         clickhouse_timeout_s=_number(values, "CLICKHOUSE_TIMEOUT_S", 2.0, float),
         track_rate_limit=values.get("TRACK_RATE_LIMIT") or "600/minute",
         lead_rate_limit=values.get("LEAD_RATE_LIMIT") or "5/minute",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from eslamed import metrics
@@ -28,12 +30,16 @@ def readyz() -> tuple[Response, int]:
     ring_ok = (
         buffer is not None and fill < READY_FILL_LIMIT and spill < runtime.settings.spill_max_bytes * 0.9
     )
-    ready = clickhouse and ring_ok
+    free = shutil.disk_usage(runtime.settings.data_dir).free
+    disk_ok = free >= runtime.settings.min_free_disk_bytes
+    ready = clickhouse and ring_ok and disk_ok
     body = {
         "ready": ready,
         "clickhouse": "up" if clickhouse else "down",
         "ring_fill": round(fill, 4),
         "spill_bytes": spill,
+        "data_dir_free_bytes": free,
+        "disk": "ok" if disk_ok else "low",
     }
     return jsonify(body), 200 if ready else 503
 

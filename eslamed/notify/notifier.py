@@ -108,7 +108,15 @@ class Notifier:
                     "next_attempt_at": now + FIRST_ATTEMPT_GRACE_S,
                     "last_error": "",
                 }
-                if self.outbox.add(entry):
+                try:
+                    added = self.outbox.add(entry)
+                except OSError as exc:
+                    # a full or broken DATA_DIR: the lead is stored, so the owner is told without the outbox
+                    log.error("ALERT outbox write failed (%s); lead %s sent directly", exc, summary.lead_id)
+                    metrics.NOTIFICATIONS.labels(name, "direct").inc()
+                    self._first.spawn(self._send_direct, entry)
+                    continue
+                if added:
                     self.delivery_log.record(entry, "PENDING")
                     queued.append(entry)
         if queued:
@@ -116,6 +124,26 @@ class Notifier:
         for entry in queued:
             self._first.spawn(self.attempt, entry)
         return len(queued)
+
+    def _send_direct(self, entry: Entry) -> None:
+        """Attempts held in memory only, with the usual backoff: nothing on disk to retry from."""
+        summary = LeadSummary(**entry["summary"])
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                self.channels[entry["channel"]].send(summary, entry["target"])
+            except Exception as exc:
+                log.warning(
+                    "lead %s: direct %s attempt %d failed: %s",
+                    entry["lead_id"],
+                    entry["channel"],
+                    attempt,
+                    exc,
+                )
+                gevent.sleep(backoff_s(self.retry_s, attempt))
+                continue
+            metrics.NOTIFICATIONS.labels(entry["channel"], "sent").inc()
+            return
+        metrics.NOTIFICATIONS.labels(entry["channel"], "failed").inc()
 
     def attempt(self, entry: Entry) -> None:
         key = entry["key"]
