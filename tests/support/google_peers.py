@@ -140,6 +140,15 @@ class Call:
     metadata: dict[str, str]
 
 
+def partial_failure(failures: list) -> status_pb2.Status:
+    """Google Ads' partial_failure_error: the row errors packed as a GoogleAdsFailure detail."""
+    detail = any_pb2.Any(
+        type_url="type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure",
+        value=errors.GoogleAdsFailure.serialize(errors.GoogleAdsFailure(errors=failures)),
+    )
+    return status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message="partial failure", details=[detail])
+
+
 @dataclass
 class GrpcPeer:
     key_pem: bytes
@@ -404,13 +413,7 @@ class GoogleAdsPeer(GrpcPeer):
             )
         response = cus.UploadClickConversionsResponse(results=results)
         if failures:
-            detail = any_pb2.Any(
-                type_url="type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure",
-                value=errors.GoogleAdsFailure.serialize(errors.GoogleAdsFailure(errors=failures)),
-            )
-            response.partial_failure_error = status_pb2.Status(
-                code=code_pb2.INVALID_ARGUMENT, message="partial failure", details=[detail]
-            )
+            response.partial_failure_error = partial_failure(failures)
         return response
 
     def search(self, request: gas.SearchGoogleAdsRequest, context: grpc.ServicerContext):
@@ -505,13 +508,7 @@ class GoogleAdsAdjustmentPeer(GoogleAdsPeer):
             )
         response = caus.UploadConversionAdjustmentsResponse(results=results)
         if failures:
-            detail = any_pb2.Any(
-                type_url="type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure",
-                value=errors.GoogleAdsFailure.serialize(errors.GoogleAdsFailure(errors=failures)),
-            )
-            response.partial_failure_error = status_pb2.Status(
-                code=code_pb2.INVALID_ARGUMENT, message="partial failure", details=[detail]
-            )
+            response.partial_failure_error = partial_failure(failures)
         return response
 
 
