@@ -323,11 +323,14 @@ def test_cli_backup_to_s3_holds_no_plaintext_phone_and_asks_for_aes256(
     client = raw_client(s3)
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]]
     assert len(keys) == 7  # 4 full tables, 2 days of events, the manifest
-    for name in keys:
+
+    def leaked(name: str) -> list[str]:
         data = readable(client.get_object(Bucket=BUCKET, Key=name)["Body"].read())
-        leaked = [p for p in phones if p.encode() in data or p[1:].encode() in data]
-        assert leaked == [], f"{name} holds plaintext phones"
-        assert client.head_object(Bucket=BUCKET, Key=name)["ServerSideEncryption"] == "AES256", name
+        return [p for p in phones if p.encode() in data or p[1:].encode() in data]
+
+    assert {name: leaked(name) for name in keys if leaked(name)} == {}
+    sse = {name: client.head_object(Bucket=BUCKET, Key=name).get("ServerSideEncryption") for name in keys}
+    assert set(sse.values()) == {"AES256"}, sse
 
 
 def test_cli_local_backup_is_0600_sealed_and_only_the_right_key_restores_it(
@@ -345,10 +348,13 @@ def test_cli_local_backup_is_0600_sealed_and_only_the_right_key_restores_it(
     assert run.returncode == 0, run.stderr
     files = [p for p in target_dir.rglob("*") if p.is_file()]
     assert len(files) == 7
-    for path in files:
-        assert path.stat().st_mode & 0o777 == 0o600, path
+
+    def leaked(path: Path) -> list[str]:
         data = readable(path.read_bytes())
-        assert not [p for p in phones if p.encode() in data or p[1:].encode() in data], path
+        return [p for p in phones if p.encode() in data or p[1:].encode() in data]
+
+    assert {str(p): leaked(p) for p in files if leaked(p)} == {}
+    assert {str(p): oct(p.stat().st_mode & 0o777) for p in files} == {str(p): "0o600" for p in files}
 
     wipe(store)
     wrong = tmp_path / "someone-else.key"
