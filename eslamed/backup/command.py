@@ -118,5 +118,5 @@ def add_parsers(sub: argparse._SubParsersAction, settings: Callable[[], Settings
     restore.add_argument("--identity", help="the age private key file (default: BACKUP_IDENTITY_FILE)")
     restore.set_defaults(func=lambda args: cmd_restore(args, settings()))
     keygen = sub.add_parser("backup-keygen", help="make the age key pair that encrypts backups")
-    keygen.add_argument("out", help="file for the private key (0600; copy it off the server, then delete it)")
+    keygen.add_argument("out", help="private key file (0600); run this on your own machine, not the server")
     keygen.set_defaults(func=cmd_backup_keygen)
