@@ -2,8 +2,9 @@
 """Restore drill: prove that a backup comes back whole, and how long that takes.
 
 Starts a scratch ClickHouse (Debian's clickhouse-server) and a local S3-compatible server
-(moto) on 127.0.0.1, creates data, runs `eslamed backup` to the bucket, wipes the database,
-runs `eslamed restore latest`, compares row counts and a content checksum per table, and
+(moto) on 127.0.0.1, makes a throwaway age key pair, creates data, runs `eslamed backup`
+(encrypted to the public key) to the bucket, wipes the database, runs `eslamed restore latest`
+with the private key, compares row counts and a content checksum per table, and
 projects the restore time (RTO) for one year of the seed's volume.
 
     .venv/bin/python ops/restore_drill.py                 # ~120k events, about a minute
@@ -25,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from moto.server import ThreadedMotoServer
 
+from eslamed.backup.crypto import new_key_pair, private_file
 from eslamed.backup.export import run_backup
 from eslamed.backup.restore import run_restore
 from eslamed.backup.targets import open_target, s3_client
@@ -62,13 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=s3_port, verbose=False)
         s3.start()
         try:
-            return drill(args, clickhouse, f"http://127.0.0.1:{s3_port}")
+            return drill(args, clickhouse, f"http://127.0.0.1:{s3_port}", Path(tmp))
         finally:
             s3.stop()
             clickhouse.stop()
 
 
-def drill(args: argparse.Namespace, clickhouse: LocalClickHouse, endpoint: str) -> int:
+def drill(args: argparse.Namespace, clickhouse: LocalClickHouse, endpoint: str, tmp: Path) -> int:
     options = {
         "S3_ENDPOINT_URL": endpoint,
         "S3_ACCESS_KEY_ID": "drill",
@@ -76,6 +78,10 @@ def drill(args: argparse.Namespace, clickhouse: LocalClickHouse, endpoint: str) 
         "S3_REGION": "us-east-1",
     }
     s3_client(options).create_bucket(Bucket=BUCKET)
+    identity, recipient = new_key_pair()
+    identity_file = tmp / "drill-identity.txt"
+    with private_file(identity_file) as fh:
+        fh.write(f"{identity}\n".encode())
     target = open_target(f"s3://{BUCKET}/drill", options)
     store = Store(parse_clickhouse_url(f"{clickhouse.url}/drill"), timeout_s=60.0)
     store.migrate()
@@ -90,13 +96,13 @@ def drill(args: argparse.Namespace, clickhouse: LocalClickHouse, endpoint: str) 
     before = table_checksums(store)
 
     started = time.monotonic()
-    backup = run_backup(store, target, progress=quiet)
+    backup = run_backup(store, target, recipient, progress=quiet)
     backup_s = time.monotonic() - started
     size = sum(f.size for f in backup.manifest.files)
 
     store.query("DROP DATABASE drill")
     print("database dropped; restoring the latest backup ...", flush=True)
-    restored = run_restore(store, target, "latest", progress=quiet)
+    restored = run_restore(store, target, "latest", progress=quiet, identity=identity_file)
     after = table_checksums(store)
 
     print(f"\n{'table':<20}{'rows before':>12}{'rows after':>12}  checksum")
@@ -111,9 +117,10 @@ def drill(args: argparse.Namespace, clickhouse: LocalClickHouse, endpoint: str) 
     year_rows = args.year_events + args.year_leads * 2 + args.year_leads // 4
     projected_s = year_rows / rate
     print(
-        f"\nbackup: {backup_s:.1f} s, {len(backup.manifest.files)} files, {size / 1e6:.1f} MB compressed"
+        f"\nbackup: {backup_s:.1f} s, {len(backup.manifest.files)} files, {size / 1e6:.1f} MB compressed,"
+        " age-encrypted"
         f"\nrestore: {rows_restored:,} rows in {restored.seconds:.1f} s ({rate:,.0f} rows/s,"
-        " download + sha256 check + insert)"
+        " download + sha256 check + decrypt + insert)"
         f"\nprojected RTO for one year ({args.year_events:,} events, {args.year_leads:,} leads):"
         f" {projected_s / 60:.1f} min (target < {args.rto_target_min:g} min)"
     )

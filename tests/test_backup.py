@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import gzip
 import json
+import os
+import secrets
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -12,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from eslamed.backup import catalog
+from eslamed.backup import catalog, crypto
+from eslamed.backup.crypto import new_key_pair
 from eslamed.backup.export import run_backup
 from eslamed.backup.manifest import BackupRefused, manifest_key
 from eslamed.backup.restore import run_restore
@@ -34,6 +38,15 @@ def at(day: date, hour: int = 3) -> datetime:
 
 def quiet(_line: str) -> None:
     pass
+
+
+@pytest.fixture
+def key(tmp_path: Path) -> tuple[str, Path]:
+    """(recipient, identity file): the public key the server holds, the private one it never does."""
+    identity, recipient = new_key_pair()
+    path = tmp_path / "backup-identity.txt"
+    path.write_text(f"# public key: {recipient}\n{identity}\n")
+    return recipient, path
 
 
 @pytest.fixture
@@ -60,18 +73,20 @@ def wipe(store: Store) -> None:
     store.query(f"DROP DATABASE {store.database}")
 
 
-def test_backup_to_s3_wipe_restore_gives_identical_tables(store: Store, s3: str, tmp_path: Path) -> None:
+def test_backup_to_s3_wipe_restore_gives_identical_tables(
+    store: Store, s3: str, tmp_path: Path, key: tuple[str, Path]
+) -> None:
     before = seeded(store)
     assert before["events"][0] == 600 and before["leads"][0] == 40 and before["conversions"][0] == 10
     target = s3_target(s3, tmp_path)
 
-    result = run_backup(store, target, now=at(DAY), progress=quiet)
+    result = run_backup(store, target, key[0], now=at(DAY), progress=quiet)
     assert result.manifest.rows("events") == 600
     keys = raw_client(s3).list_objects_v2(Bucket=BUCKET)["Contents"]
     assert f"prod/{manifest_key(result.manifest.backup_id)}" in [k["Key"] for k in keys]
 
     wipe(store)
-    restored = run_restore(store, target, "latest", progress=quiet)
+    restored = run_restore(store, target, "latest", progress=quiet, identity=key[1])
     assert restored.rows == {
         "events": 600,
         "leads": 80,
@@ -82,16 +97,18 @@ def test_backup_to_s3_wipe_restore_gives_identical_tables(store: Store, s3: str,
     assert table_checksums(store) == before
 
 
-def test_next_day_backup_uploads_only_the_new_day(store: Store, s3: str, tmp_path: Path) -> None:
+def test_next_day_backup_uploads_only_the_new_day(
+    store: Store, s3: str, tmp_path: Path, key: tuple[str, Path]
+) -> None:
     seeded(store)
     target = s3_target(s3, tmp_path)
-    first = run_backup(store, target, now=at(DAY), progress=quiet)
+    first = run_backup(store, target, key[0], now=at(DAY), progress=quiet)
     assert sorted(k for k in first.uploaded if k.startswith("events/")) == [
         k for k in sorted(f.key for f in first.manifest.files if f.table == "events")
     ]
     insert_events(store, [DAY], per_day=120, seed=7)
 
-    second = run_backup(store, target, now=at(DAY + timedelta(days=1)), progress=quiet)
+    second = run_backup(store, target, key[0], now=at(DAY + timedelta(days=1)), progress=quiet)
 
     new_event_objects = [k for k in second.uploaded if k.startswith("events/")]
     assert len(new_event_objects) == 1 and new_event_objects[0].startswith(f"events/{DAY.isoformat()}/")
@@ -99,18 +116,22 @@ def test_next_day_backup_uploads_only_the_new_day(store: Store, s3: str, tmp_pat
     assert second.manifest.rows("events") == 720
     expected = table_checksums(store)
     wipe(store)
-    run_restore(store, target, catalog.new_backup_id(at(DAY + timedelta(days=1))), progress=quiet)
+    run_restore(
+        store, target, catalog.new_backup_id(at(DAY + timedelta(days=1))), progress=quiet, identity=key[1]
+    )
     assert table_checksums(store) == expected
 
 
-def test_a_day_object_lost_from_the_target_is_exported_again(store: Store, tmp_path: Path) -> None:
+def test_a_day_object_lost_from_the_target_is_exported_again(
+    store: Store, tmp_path: Path, key: tuple[str, Path]
+) -> None:
     seeded(store)
     target = LocalDirTarget(tmp_path / "backups")
-    first = run_backup(store, target, now=at(DAY), progress=quiet)
+    first = run_backup(store, target, key[0], now=at(DAY), progress=quiet)
     lost, kept = sorted(f.key for f in first.manifest.files if f.table == "events")
     (tmp_path / "backups" / lost).unlink()
 
-    second = run_backup(store, target, now=at(DAY + timedelta(days=1)), progress=quiet)
+    second = run_backup(store, target, key[0], now=at(DAY + timedelta(days=1)), progress=quiet)
 
     [again] = [k for k in second.uploaded if k.startswith("events/")]
     assert again.split("/")[1] == lost.split("/")[1]
@@ -124,11 +145,11 @@ def database_exists(store: Store) -> bool:
 
 
 def test_corrupt_or_partial_backup_is_refused_before_anything_is_written(
-    store: Store, tmp_path: Path
+    store: Store, tmp_path: Path, key: tuple[str, Path]
 ) -> None:
     seeded(store)
     target = LocalDirTarget(tmp_path / "backups")
-    result = run_backup(store, target, now=at(DAY), progress=quiet)
+    result = run_backup(store, target, key[0], now=at(DAY), progress=quiet)
     wipe(store)
     victim = next(f for f in result.manifest.files if f.table == "events")
     path = tmp_path / "backups" / victim.key
@@ -137,39 +158,41 @@ def test_corrupt_or_partial_backup_is_refused_before_anything_is_written(
     path.write_bytes(bytes(data))
 
     with pytest.raises(BackupRefused, match=f"corrupt: {victim.key} has sha256"):
-        run_restore(store, target, "latest", progress=quiet)
+        run_restore(store, target, "latest", progress=quiet, identity=key[1])
     assert not database_exists(store)
 
     path.unlink()
     with pytest.raises(BackupRefused, match=f"partial: {victim.key} is missing"):
-        run_restore(store, target, "latest", progress=quiet)
+        run_restore(store, target, "latest", progress=quiet, identity=key[1])
     assert not database_exists(store)
 
     (tmp_path / "backups" / manifest_key(result.manifest.backup_id)).unlink()
     with pytest.raises(BackupRefused, match="is partial"):
-        run_restore(store, target, result.manifest.backup_id, progress=quiet)
+        run_restore(store, target, result.manifest.backup_id, progress=quiet, identity=key[1])
     assert not database_exists(store)
 
 
-def test_restore_refuses_a_database_that_holds_data(store: Store, tmp_path: Path) -> None:
+def test_restore_refuses_a_database_that_holds_data(
+    store: Store, tmp_path: Path, key: tuple[str, Path]
+) -> None:
     seeded(store)
     target = LocalDirTarget(tmp_path / "backups")
-    run_backup(store, target, now=at(DAY), progress=quiet)
+    run_backup(store, target, key[0], now=at(DAY), progress=quiet)
     before = table_checksums(store)
     with pytest.raises(BackupRefused, match="is not empty"):
-        run_restore(store, target, "latest", progress=quiet)
+        run_restore(store, target, "latest", progress=quiet, identity=key[1])
     assert table_checksums(store) == before
 
 
 def test_interrupted_upload_is_retried_and_no_manifest_ever_lies(
-    store: Store, s3: str, tmp_path: Path
+    store: Store, s3: str, tmp_path: Path, key: tuple[str, Path]
 ) -> None:
     before = seeded(store)
     upstream_port = int(s3.rsplit(":", 1)[1])
     proxy = CuttingProxy(upstream_port, cut_marker=b"PUT /eslamed-backups/prod/events/", cuts_left=1).start()
     try:
         target = s3_target(proxy.url, tmp_path)
-        first = run_backup(store, target, now=at(DAY), progress=quiet)
+        first = run_backup(store, target, key[0], now=at(DAY), progress=quiet)
         assert proxy.cuts_done == 1
 
         insert_events(store, [DAY], per_day=50, seed=9)
@@ -177,7 +200,7 @@ def test_interrupted_upload_is_retried_and_no_manifest_ever_lies(
         proxy.cut_marker = f"PUT /{BUCKET}/prod/{manifest_key(second_id)}".encode()
         proxy.cuts_left = -1
         with pytest.raises(TargetError, match=r"upload of .*manifest\.json failed after 5 attempts"):
-            run_backup(store, target, now=at(DAY + timedelta(days=1)), progress=quiet)
+            run_backup(store, target, key[0], now=at(DAY + timedelta(days=1)), progress=quiet)
         assert proxy.cuts_done == 6
     finally:
         proxy.stop()
@@ -186,7 +209,7 @@ def test_interrupted_upload_is_retried_and_no_manifest_ever_lies(
     manifests = [k for k in bucket if k.endswith("manifest.json")]
     assert manifests == [f"prod/{manifest_key(first.manifest.backup_id)}"]
     wipe(store)
-    restored = run_restore(store, s3_target(s3, tmp_path), "latest", progress=quiet)
+    restored = run_restore(store, s3_target(s3, tmp_path), "latest", progress=quiet, identity=key[1])
     assert restored.backup_id == first.manifest.backup_id
     assert table_checksums(store) == before
 
@@ -208,7 +231,9 @@ class TelegramPeer(BaseHTTPRequestHandler):
         pass
 
 
-def test_cli_backup_failure_exits_non_zero_logs_and_alerts_telegram(tmp_path: Path) -> None:
+def test_cli_backup_failure_exits_non_zero_logs_and_alerts_telegram(
+    tmp_path: Path, key: tuple[str, Path]
+) -> None:
     telegram = ThreadingHTTPServer(("127.0.0.1", 0), TelegramPeer)
     threading.Thread(target=telegram.serve_forever, daemon=True).start()
     env = base_env("clickhouse://default:@127.0.0.1:1", "nothing_here", tmp_path)
@@ -217,6 +242,7 @@ def test_cli_backup_failure_exits_non_zero_logs_and_alerts_telegram(tmp_path: Pa
         TELEGRAM_BOT_TOKEN="123:abc",
         TELEGRAM_CHAT_ID="4242",
         TELEGRAM_API_BASE=f"http://127.0.0.1:{telegram.server_port}",
+        BACKUP_RECIPIENT=key[0],
         PATH="/usr/bin:/bin",
     )
     try:
@@ -230,13 +256,15 @@ def test_cli_backup_failure_exits_non_zero_logs_and_alerts_telegram(tmp_path: Pa
     assert body["chat_id"] == "4242" and "StoreUnavailable" in body["text"]
 
 
-def test_cli_restore_prints_time_and_refuses_corrupt(store: Store, tmp_path: Path, clickhouse) -> None:
+def test_cli_restore_prints_time_and_refuses_corrupt(
+    store: Store, tmp_path: Path, clickhouse, key: tuple[str, Path]
+) -> None:
     seeded(store)
     target_dir = tmp_path / "backups"
-    run_backup(store, LocalDirTarget(target_dir), now=at(DAY), progress=quiet)
+    run_backup(store, LocalDirTarget(target_dir), key[0], now=at(DAY), progress=quiet)
     wipe(store)
     env = {**base_env(clickhouse.url, store.database, tmp_path), "PATH": "/usr/bin:/bin"}
-    restore = ("restore", "latest", "--target", str(target_dir))
+    restore = ("restore", "latest", "--target", str(target_dir), "--identity", str(key[1]))
     ok = run_cli(env, *restore, timeout_s=120)
     assert ok.returncode == 0, ok.stderr
     assert "rows in" in ok.stdout and " s\n" in ok.stdout
@@ -255,3 +283,142 @@ def test_cli_refuses_a_second_backup_while_one_runs(tmp_path: Path) -> None:
         run = run_cli(env, "backup")
     assert run.returncode == 1
     assert "eslamed backup FAILED: another backup is still running" in run.stderr
+
+
+def phones_of(store: Store) -> list[str]:
+    return [r[0] for r in store.query(f"SELECT phone FROM {store.database}.leads ORDER BY lead_id, phone")]
+
+
+def leads_rows(store: Store) -> list[tuple]:
+    return store.query(f"SELECT * FROM {store.database}.leads FINAL ORDER BY lead_id")
+
+
+def readable(data: bytes) -> bytes:
+    """The bytes as stored plus, for a gzip file, what anyone gunzipping it would read."""
+    return data + (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else b"")
+
+
+def cli_env(clickhouse, store: Store, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {**base_env(clickhouse.url, store.database, tmp_path), "PATH": "/usr/bin:/bin", **extra}
+
+
+def test_cli_backup_to_s3_holds_no_plaintext_phone_and_asks_for_aes256(
+    store: Store, s3: str, tmp_path: Path, clickhouse, key: tuple[str, Path]
+) -> None:
+    seeded(store)
+    phones = phones_of(store)
+    assert len(phones) == 80 and all(p.startswith("+90532") for p in phones)
+    env = cli_env(
+        clickhouse,
+        store,
+        tmp_path,
+        **CREDENTIALS,
+        S3_ENDPOINT_URL=s3,
+        BACKUP_TARGET=f"s3://{BUCKET}/prod",
+        BACKUP_RECIPIENT=key[0],
+    )
+    run = run_cli(env, "backup", timeout_s=120)
+    assert run.returncode == 0, run.stderr
+
+    client = raw_client(s3)
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]]
+    assert len(keys) == 7  # 4 full tables, 2 days of events, the manifest
+
+    def leaked(name: str) -> list[str]:
+        data = readable(client.get_object(Bucket=BUCKET, Key=name)["Body"].read())
+        return [p for p in phones if p.encode() in data or p[1:].encode() in data]
+
+    assert {name: leaked(name) for name in keys if leaked(name)} == {}
+    sse = {name: client.head_object(Bucket=BUCKET, Key=name).get("ServerSideEncryption") for name in keys}
+    assert set(sse.values()) == {"AES256"}, sse
+
+
+def test_cli_local_backup_is_0600_sealed_and_only_the_right_key_restores_it(
+    store: Store, tmp_path: Path, clickhouse, key: tuple[str, Path]
+) -> None:
+    seeded(store)
+    phones, originals = phones_of(store), leads_rows(store)
+    target_dir = tmp_path / "backups"
+    env = cli_env(clickhouse, store, tmp_path, BACKUP_TARGET=str(target_dir), BACKUP_RECIPIENT=key[0])
+    old_umask = os.umask(0)  # the files must be private whatever umask cron runs with
+    try:
+        run = run_cli(env, "backup", timeout_s=120)
+    finally:
+        os.umask(old_umask)
+    assert run.returncode == 0, run.stderr
+    files = [p for p in target_dir.rglob("*") if p.is_file()]
+    assert len(files) == 7
+
+    def leaked(path: Path) -> list[str]:
+        data = readable(path.read_bytes())
+        return [p for p in phones if p.encode() in data or p[1:].encode() in data]
+
+    assert {str(p): leaked(p) for p in files if leaked(p)} == {}
+    assert {str(p): oct(p.stat().st_mode & 0o777) for p in files} == {str(p): "0o600" for p in files}
+
+    wipe(store)
+    wrong = tmp_path / "someone-else.key"
+    wrong.write_text(new_key_pair()[0] + "\n")
+    refused = run_cli(env, "restore", "latest", "--identity", str(wrong), timeout_s=120)
+    assert refused.returncode == 1
+    [line] = refused.stderr.splitlines()
+    assert line.startswith("eslamed restore: refused: backup ") and "wrong key" in line, line
+    assert not database_exists(store)
+
+    missing = run_cli(env, "restore", "latest", timeout_s=120)
+    assert missing.returncode == 1
+    assert "is encrypted" in missing.stderr and "--identity FILE or BACKUP_IDENTITY_FILE" in missing.stderr
+    assert not database_exists(store)
+
+    ok = run_cli({**env, "BACKUP_IDENTITY_FILE": str(key[1])}, "restore", "latest", timeout_s=120)
+    assert ok.returncode == 0, ok.stderr
+    assert leads_rows(store) == originals
+
+
+def test_cli_backup_without_a_recipient_is_refused_unless_plaintext_is_chosen(
+    store: Store, tmp_path: Path, clickhouse
+) -> None:
+    seeded(store)
+    target_dir = tmp_path / "backups"
+    env = cli_env(clickhouse, store, tmp_path, BACKUP_TARGET=str(target_dir))
+    run = run_cli(env, "backup", timeout_s=120)
+    assert run.returncode == 1
+    assert "BACKUP_RECIPIENT is not set: make a key pair with `eslamed backup-keygen`" in run.stderr
+    assert not target_dir.exists()
+
+    plain = run_cli({**env, "BACKUP_PLAINTEXT": "1"}, "backup", timeout_s=120)
+    assert plain.returncode == 0, plain.stderr
+    assert "NOT encrypted (BACKUP_PLAINTEXT=1)" in plain.stdout
+
+
+def test_production_refuses_plaintext_backups(tmp_path: Path) -> None:
+    env = base_env(f"clickhouse://default:{secrets.token_hex(12)}@127.0.0.1:1", "nothing_here", tmp_path)
+    env.update(
+        ESLAMED_ENV="production",
+        ADMIN_SECRET=secrets.token_hex(24),
+        METRICS_TOKEN=secrets.token_hex(24),
+        BACKUP_PLAINTEXT="1",
+        BACKUP_TARGET=str(tmp_path / "backups"),
+        PATH="/usr/bin:/bin",
+    )
+    run = run_cli(env, "backup")
+    assert run.returncode == 1
+    assert "BACKUP_RECIPIENT is not set; production backups are always encrypted" in run.stderr
+    assert not (tmp_path / "backups").exists()
+
+
+def test_keygen_writes_a_private_identity_that_opens_what_its_recipient_seals(tmp_path: Path) -> None:
+    env = base_env("clickhouse://default:@127.0.0.1:1", "nothing_here", tmp_path)
+    env["PATH"] = "/usr/bin:/bin"
+    out = tmp_path / "backup.key"
+    run = run_cli(env, "backup-keygen", str(out))
+    assert run.returncode == 0, run.stderr
+    assert out.stat().st_mode & 0o777 == 0o600
+    recipient = run.stdout.split("BACKUP_RECIPIENT=")[1].strip()
+    plain, sealed, opened = tmp_path / "p", tmp_path / "s", tmp_path / "o"
+    plain.write_bytes(b"+905321234567")
+    crypto.encrypt(plain, sealed, recipient)
+    crypto.decrypt(sealed, opened, crypto.identities_in(out), "test")
+    assert opened.read_bytes() == b"+905321234567"
+    again = run_cli(env, "backup-keygen", str(out))
+    assert again.returncode == 1 and "exists; not overwriting" in again.stderr

@@ -63,7 +63,7 @@ def test_manifest_round_trip_and_damaged_manifest_refused() -> None:
         1,
         "18.16.1",
         {"events": [["event_id", "UUID"]]},
-        [FileEntry("events/2026-11-19/ab.jsonl.gz", "events", 5, "ab" * 32, 99, "2026-11-19")],
+        [FileEntry("events/2026-11-19/ab.jsonl.gz.age", "events", 5, "ab" * 32, 99, "2026-11-19", "age1x")],
     )
     raw = manifest.to_json()
     assert Manifest.from_json(raw, "x") == manifest
@@ -77,7 +77,8 @@ def test_cli_has_backup_restore_and_migrate_cluster() -> None:
     assert parser.parse_args(["migrate", "--cluster", "eslamed"]).cluster == "eslamed"
     assert parser.parse_args(["migrate"]).cluster is None
     args = parser.parse_args(["restore", "latest", "--target", "s3://b/p"])
-    assert (args.backup, args.target) == ("latest", "s3://b/p")
+    assert (args.backup, args.target, args.identity) == ("latest", "s3://b/p", None)
+    assert parser.parse_args(["restore", "latest", "--identity", "k.txt"]).identity == "k.txt"
     assert parser.parse_args(["backup"]).target is None
 
 

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from eslamed import locks
@@ -27,6 +28,26 @@ def _store(settings: Settings) -> Store:
     return Store(settings.clickhouse, timeout_s=max(settings.clickhouse_timeout_s, 30.0))
 
 
+def backup_recipient(settings: Settings) -> str | None:
+    """BACKUP_RECIPIENT, or None when plaintext was chosen explicitly outside production.
+
+    Refuses otherwise with the one-line reason: a backup nobody meant to leave unencrypted
+    is never written."""
+    from eslamed.backup.manifest import BackupRefused
+
+    recipient = settings.get("BACKUP_RECIPIENT").strip()
+    if recipient:
+        return recipient
+    if settings.production:
+        raise BackupRefused("BACKUP_RECIPIENT is not set; production backups are always encrypted")
+    if settings.get("BACKUP_PLAINTEXT") == "1":
+        return None
+    raise BackupRefused(
+        "BACKUP_RECIPIENT is not set: make a key pair with `eslamed backup-keygen` "
+        "(or set BACKUP_PLAINTEXT=1 for an unencrypted development backup)"
+    )
+
+
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from eslamed.backup.alert import report_failure
     from eslamed.backup.export import run_backup
@@ -40,8 +61,9 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     with os.fdopen(lock):
         try:
             keep = tuple(int(settings.get(f"BACKUP_KEEP_{p}") or d) for p, d in KEEP_DEFAULTS)
+            recipient = backup_recipient(settings)
             target = open_target(args.target or configured_location(settings), settings)
-            run_backup(_store(settings), target, progress=_progress, keep=keep)
+            run_backup(_store(settings), target, recipient, progress=_progress, keep=keep)
         except Exception as exc:
             report_failure(settings, f"{exc.__class__.__name__}: {exc}")
             return 1
@@ -55,11 +77,33 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from eslamed.store import StoreUnavailable
 
     try:
+        identity = args.identity or settings.get("BACKUP_IDENTITY_FILE")
         target = open_target(args.target or configured_location(settings), settings)
-        run_restore(_store(settings), target, args.backup, progress=_progress)
+        run_restore(
+            _store(settings),
+            target,
+            args.backup,
+            progress=_progress,
+            identity=Path(identity) if identity else None,
+        )
     except (BackupRefused, TargetError, StoreUnavailable) as exc:
         sys.stderr.write(f"eslamed restore: refused: {exc}\n")
         return 1
+    return 0
+
+
+def cmd_backup_keygen(args: argparse.Namespace) -> int:
+    from eslamed.backup.crypto import new_key_pair, private_file
+
+    identity, recipient = new_key_pair()
+    try:
+        out = private_file(Path(args.out), exclusive=True)
+    except FileExistsError:
+        sys.stderr.write(f"eslamed backup-keygen: {args.out} exists; not overwriting a key\n")
+        return 1
+    with out:
+        out.write(f"# public key: {recipient}\n{identity}\n".encode())
+    print(f"private key written to {args.out} (keep it OFF the server)\nBACKUP_RECIPIENT={recipient}")
     return 0
 
 
@@ -71,4 +115,8 @@ def add_parsers(sub: argparse._SubParsersAction, settings: Callable[[], Settings
     restore = sub.add_parser("restore", help="restore a backup into an empty database")
     restore.add_argument("backup", help="a backup id such as 20261125T031700Z, or latest")
     restore.add_argument("--target", help=where)
+    restore.add_argument("--identity", help="the age private key file (default: BACKUP_IDENTITY_FILE)")
     restore.set_defaults(func=lambda args: cmd_restore(args, settings()))
+    keygen = sub.add_parser("backup-keygen", help="make the age key pair that encrypts backups")
+    keygen.add_argument("out", help="private key file (0600); run this on your own machine, not the server")
+    keygen.set_defaults(func=cmd_backup_keygen)

@@ -1,8 +1,10 @@
-"""`eslamed backup`: export tables to gzip'd JSON lines, upload them, then the manifest.
+"""`eslamed backup`: export tables to gzip'd JSON lines, encrypt, upload them, then the manifest.
 
 leads, conversions and the other small tables go in full every night; events go one
 object per day, and a day already in the target with the same row count is not exported
-again, so a nightly run uploads only the new day(s).
+again, so a nightly run uploads only the new day(s). Files are encrypted to the age
+recipient (BACKUP_RECIPIENT); the manifest stays readable (keys, row counts, sha256 of the
+stored bytes, column types: no personal data) so the next run can reuse days and prune.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eslamed import schema
-from eslamed.backup import catalog, retention
+from eslamed.backup import catalog, crypto, retention
 from eslamed.backup.manifest import BACKUPS_PREFIX, FileEntry, Manifest, manifest_key, sha256_file
 from eslamed.backup.rows import encode_row
 from eslamed.backup.targets import Target
@@ -48,7 +50,7 @@ def export_rows(
     # mtime=0: the same rows give the same bytes, so the same content-addressed name.
     with (
         store.connection() as client,
-        path.open("wb") as raw,
+        crypto.private_file(path) as raw,
         gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as out,
     ):
         for row in client.execute_iter(query, params, settings={"max_block_size": 10_000}):
@@ -68,6 +70,7 @@ class Exporter:
     target: Target
     workdir: Path
     progress: Progress
+    recipient: str | None
 
     def file(
         self,
@@ -79,21 +82,38 @@ class Exporter:
     ) -> FileEntry:
         local = self.workdir / f"{table}-{day or 'full'}.jsonl.gz"
         rows = export_rows(self.store, query, params, local, f"{table} {day or ''}".strip(), self.progress)
-        digest = sha256_file(local)
-        key = key_for(digest)
-        self.target.put_file(key, local)
-        entry = FileEntry(key=key, table=table, rows=rows, sha256=digest, size=local.stat().st_size, day=day)
-        local.unlink()
+        stored = local
+        if self.recipient:
+            stored = local.with_name(local.name + crypto.SUFFIX)
+            crypto.encrypt(local, stored, self.recipient)
+            local.unlink()
+        digest = sha256_file(stored)
+        key = key_for(digest) + (crypto.SUFFIX if self.recipient else "")
+        self.target.put_file(key, stored)
+        entry = FileEntry(
+            key=key,
+            table=table,
+            rows=rows,
+            sha256=digest,
+            size=stored.stat().st_size,
+            day=day,
+            recipient=self.recipient,
+        )
+        stored.unlink()
         return entry
 
 
 def run_backup(
     store: Store,
     target: Target,
+    recipient: str | None,
     now: datetime | None = None,
     progress: Progress = print,
     keep: tuple[int, int, int] = (7, 4, 12),
 ) -> BackupResult:
+    """Back up to `target`, encrypted to the age `recipient` (None: plaintext, by explicit choice)."""
+    if recipient:
+        crypto.recipient_of(recipient)
     now = now or datetime.now(UTC)
     backup_id = catalog.new_backup_id(now)
     db = store.database
@@ -101,10 +121,13 @@ def run_backup(
         workdir = Path(tmp)
         previous_ids = catalog.backup_ids(target)
         previous = catalog.load_manifest(target, previous_ids[-1], workdir) if previous_ids else None
-        # Reuse a day only if its object is really there: a manifest must never name a missing file.
+        # Reuse a day only if its object is really there (a manifest must never name a missing
+        # file) and is sealed for the same recipient (a new key, or turning encryption on, re-exports).
         present = set(target.list("events/"))
         known_days = {
-            d: f for d, f in (previous.event_days() if previous else {}).items() if f.key in present
+            d: f
+            for d, f in (previous.event_days() if previous else {}).items()
+            if f.key in present and f.recipient == recipient
         }
         tables = (*FULL_TABLES, "events")
         manifest = Manifest(
@@ -116,8 +139,9 @@ def run_backup(
             columns={t: [list(c) for c in table_columns(store, t)] for t in tables},
         )
         result = BackupResult(manifest)
-        progress(f"backup {backup_id} of {db} to {target.describe()}")
-        exporter = Exporter(store, target, workdir, progress)
+        sealed = f"encrypted to {recipient[:16]}…" if recipient else "NOT encrypted (BACKUP_PLAINTEXT=1)"
+        progress(f"backup {backup_id} of {db} to {target.describe()}, {sealed}")
+        exporter = Exporter(store, target, workdir, progress, recipient)
         for table in FULL_TABLES:
             columns = ", ".join(c[0] for c in manifest.columns[table])
             query = sql.FULL_TABLE.format(db=db, table=table, columns=columns)
@@ -144,7 +168,8 @@ def run_backup(
             manifest.files.append(entry)
             result.uploaded.append(entry.key)
         manifest_path = workdir / "manifest.json"
-        manifest_path.write_bytes(manifest.to_json())
+        with crypto.private_file(manifest_path) as fh:
+            fh.write(manifest.to_json())
         target.put_file(manifest_key(backup_id), manifest_path)
         result.uploaded.append(manifest_key(backup_id))
         ids = catalog.backup_ids(target)

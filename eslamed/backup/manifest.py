@@ -28,6 +28,7 @@ class FileEntry:
     sha256: str
     size: int
     day: str | None = None
+    recipient: str | None = None  # the age public key it is encrypted to; None: plaintext
 
 
 @dataclass

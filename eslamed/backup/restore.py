@@ -2,7 +2,9 @@
 
 Every file is downloaded and its sha256 checked against the manifest before the first
 row is written; a missing manifest, a missing file or one wrong byte refuses the whole
-restore with a message that says which.
+restore with a message that says which. Encrypted files are then opened with the private
+identity given at restore time (`--identity FILE` or BACKUP_IDENTITY_FILE); a missing or
+wrong key refuses the restore before the database is touched.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from eslamed import schema
-from eslamed.backup import catalog
+from eslamed.backup import catalog, crypto
 from eslamed.backup.export import Progress, table_columns
 from eslamed.backup.manifest import BackupRefused, FileEntry, Manifest, sha256_file
 from eslamed.backup.rows import row_decoder
@@ -32,7 +34,16 @@ class RestoreResult:
     seconds: float = 0.0
 
 
-def fetch_and_verify(target: Target, manifest: Manifest, workdir: Path, progress: Progress) -> list[Path]:
+def fetch_and_verify(
+    target: Target, manifest: Manifest, workdir: Path, progress: Progress, identity: Path | None = None
+) -> list[Path]:
+    sealed_for = sorted({f.recipient for f in manifest.files if f.recipient})
+    if sealed_for and identity is None:
+        raise BackupRefused(
+            f"backup {manifest.backup_id} is encrypted (to {sealed_for[0][:16]}…): give its private key "
+            "with --identity FILE or BACKUP_IDENTITY_FILE"
+        )
+    identities = crypto.identities_in(identity) if sealed_for and identity else []
     paths = []
     for number, entry in enumerate(manifest.files, 1):
         local = workdir / f"{number:06d}.jsonl.gz"
@@ -44,6 +55,12 @@ def fetch_and_verify(target: Target, manifest: Manifest, workdir: Path, progress
                 f"backup {manifest.backup_id} is corrupt: {entry.key} has sha256 {actual[:16]}…, "
                 f"the manifest says {entry.sha256[:16]}…"
             )
+        if entry.recipient:
+            opened = local.with_name(local.name + ".plain")
+            what = f"backup {manifest.backup_id} {entry.key} (encrypted to {entry.recipient[:16]}…)"
+            crypto.decrypt(local, opened, identities, what)
+            local.unlink()
+            local = opened
         paths.append(local)
     progress(f"verified {len(paths)} files of backup {manifest.backup_id}: all checksums match")
     return paths
@@ -97,7 +114,9 @@ def load_file(
     return rows
 
 
-def run_restore(store: Store, target: Target, name: str, progress: Progress = print) -> RestoreResult:
+def run_restore(
+    store: Store, target: Target, name: str, progress: Progress = print, identity: Path | None = None
+) -> RestoreResult:
     started = time.monotonic()
     backup_id = catalog.resolve(target, name)
     with tempfile.TemporaryDirectory(prefix="eslamed-restore-") as tmp:
@@ -108,7 +127,7 @@ def run_restore(store: Store, target: Target, name: str, progress: Progress = pr
                 f"backup {backup_id} has schema version {manifest.schema_version}, this code knows "
                 f"{schema.SCHEMA_VERSION}: restore with the release that made it"
             )
-        paths = fetch_and_verify(target, manifest, workdir, progress)
+        paths = fetch_and_verify(target, manifest, workdir, progress, identity)
         check_target_empty(store, manifest)
         store.migrate()
         check_columns(store, manifest)
