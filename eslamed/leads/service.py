@@ -4,6 +4,10 @@ Order of checks for a lead_id: the local journal first, then ClickHouse. The rep
 inserts into ClickHouse before it deletes a journal file, so a lead moving from one to the
 other is always seen in at least one of them. A per-lead_id file lock keeps concurrent
 resubmissions (browser retries, two workers) from both storing the same lead.
+
+Before 201 the lead is on disk: ClickHouse fsyncs the insert where it knows
+`fsync_after_insert` (store.py), and an older server (18.16) gets the lead's journal record
+first, so a power loss right after the 201 leaves it to the replayer (RELIABILITY.md).
 """
 
 from __future__ import annotations
