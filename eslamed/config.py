@@ -15,6 +15,8 @@ from urllib.parse import unquote, urlparse
 
 import maxminddb
 
+from eslamed.durable import MEMORY_FILESYSTEMS, filesystem_type
+
 
 class ConfigError(Exception):
     """A configuration value is missing or invalid; the message names the variable."""
@@ -56,6 +58,7 @@ class Settings:
     notify_retry_s: float = 5.0
     notify_sweep_s: float = 2.0
     notify_max_attempts: int = 12
+    events_durability: str = "process"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -165,6 +168,18 @@ def _cloudflare(raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network
     return parse_cidrs("CLOUDFLARE_PROXIES", raw or CLOUDFLARE_RANGES)
 
 
+def check_events_durability(mode: str, spool_dir: Path) -> None:
+    """host promises that an event answered 202 survives a power loss: memory cannot keep that."""
+    if mode not in ("process", "host"):
+        raise ConfigError(f"EVENTS_DURABILITY: {mode!r} must be process or host")
+    kind = filesystem_type(spool_dir)
+    if mode == "host" and kind in MEMORY_FILESYSTEMS:
+        raise ConfigError(
+            f"EVENTS_DURABILITY=host: SPOOL_DIR {spool_dir} is on {kind}, which a power loss empties;"
+            " set SPOOL_DIR to a directory on disk"
+        )
+
+
 def check_geoip_db(path: Path) -> None:
     """Open and probe the database once so a broken file stops the server at start, not per request."""
     if not path.is_file():
@@ -232,12 +247,17 @@ def load_settings(
         if urlparse(origin).scheme not in ("http", "https"):
             raise ConfigError(f"SITE_ORIGINS: {origin!r} must start with http:// or https://")
 
+    spool_dir = Path(values.get("SPOOL_DIR") or "/dev/shm/eslamed")  # noqa: S108 - shared memory by design
+    events_durability = values.get("EVENTS_DURABILITY") or "process"
+    check_events_durability(events_durability, spool_dir)
+
     return Settings(
         clickhouse=clickhouse,
         admin_secret=admin_secret,
         geoip_city_db=geoip,
         trusted_proxies=parse_cidrs("TRUSTED_PROXIES", values.get("TRUSTED_PROXIES", "")),
-        spool_dir=Path(values.get("SPOOL_DIR") or "/dev/shm/eslamed"),  # noqa: S108 - shared memory by design
+        spool_dir=spool_dir,
+        events_durability=events_durability,
         data_dir=Path(values.get("DATA_DIR") or "var"),
         site_origins=origins,
         production=production,

@@ -23,3 +23,19 @@ def fsync_dir(directory: Path) -> None:
         fsync_fd(fd)
     finally:
         os.close(fd)
+
+
+MEMORY_FILESYSTEMS = frozenset({"tmpfs", "ramfs"})
+
+
+def filesystem_type(path: Path, mounts: Path = Path("/proc/mounts")) -> str:
+    """The type of the mount holding `path` (which need not exist yet): the longest mount point
+    in /proc/mounts that contains it. statvfs cannot tell tmpfs from a disk."""
+    target = path.resolve()
+    best, kind = "", ""
+    for line in mounts.read_text().splitlines():
+        _device, point, fstype, *_ = line.split()
+        point = point.replace("\\040", " ")
+        if (target == Path(point) or Path(point) in target.parents) and len(point) > len(best):
+            best, kind = point, fstype
+    return kind

@@ -15,6 +15,7 @@ from limits.strategies import FixedWindowRateLimiter
 from eslamed.config import Settings
 from eslamed.ingest.event_sink import EventSink
 from eslamed.ingest.geo import GeoLookup
+from eslamed.leads.group_insert import GroupInsert
 from eslamed.ratelimit import SharedFileStorage, storage_uri
 from eslamed.ring.buffer import BufferLayout, WorkerBuffer, claim
 from eslamed.ring.flusher import Flusher
@@ -43,6 +44,7 @@ class Runtime:
     own_hosts: frozenset[str]
     buffer: WorkerBuffer | None = None
     flusher: Flusher | None = None
+    ring_sync: GroupInsert | None = None
     background: list = field(default_factory=list)
 
     @classmethod
@@ -70,11 +72,22 @@ class Runtime:
             self.settings.flush_batch_size,
         )
         self.flusher.start()
+        if self.settings.events_durability == "host":
+            buffer = self.buffer
+            self.ring_sync = GroupInsert(lambda _requests: buffer.sync())
         log.info("worker owns ring slot %d", self.buffer.index)
+
+    def events_on_disk(self) -> None:
+        """EVENTS_DURABILITY=host: returns once the events this request appended are on disk;
+        requests that arrive while one msync runs share the next (group commit)."""
+        if self.ring_sync is not None:
+            self.ring_sync.insert({})
 
     def shutdown(self, deadline_s: float = 10.0) -> None:
         if self.flusher is not None and not self.flusher.stop(deadline_s):
             log.warning("ring slot %d still holds records; the next worker drains them", self.buffer.index)
+        if self.ring_sync is not None:
+            self.ring_sync.stop()
         for stop in self.background:
             stop()
         if self.buffer is not None:

@@ -28,6 +28,25 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# Rows a client was answered 201 for: on servers that know it, the insert returns only after fsync.
+# `events` is not here: the ring holds events until ClickHouse has them (EVENTS_DURABILITY).
+DURABLE_TABLES = frozenset({"leads", "lead_refs", "conversions", "lead_changes"})
+FSYNC_SETTINGS = ("fsync_after_insert", "fsync_metadata")
+KNOWN_SETTINGS_SQL = (
+    "SELECT name FROM system.settings WHERE name IN ('async_insert', 'fsync_after_insert', 'fsync_metadata')"
+)
+
+
+def insert_settings_for(known: frozenset[str], table: str) -> dict[str, int]:
+    """Only settings the server knows: 18.16 rejects an unknown one, and has no fsync_after_insert
+    (there the lead path writes its journal record before the insert instead, see leads/service.py).
+    async_insert=0 because we batch ourselves: newer servers would otherwise buffer again."""
+    settings = {"async_insert": 0} if "async_insert" in known else {}
+    if table in DURABLE_TABLES:
+        settings.update({name: 1 for name in FSYNC_SETTINGS if name in known})
+    return settings
+
+
 class StoreUnavailable(Exception):
     """ClickHouse did not answer in time; callers buffer and retry instead of failing the client."""
 
@@ -38,7 +57,7 @@ class Store:
         self.database = target.database
         self.timeout_s = timeout_s
         self._pool: queue.LifoQueue[Client] = queue.LifoQueue(maxsize=pool_size)
-        self._server_version: tuple[int, ...] | None = None
+        self._known_settings: frozenset[str] | None = None
 
     def _new_client(self, database: str | None) -> Client:
         return Client(
@@ -73,16 +92,14 @@ class Store:
             except queue.Full:
                 client.disconnect()
 
-    def server_version(self) -> tuple[int, ...]:
-        if self._server_version is None:
-            with self.connection() as client:
-                raw = client.execute("SELECT version()")[0][0]
-            self._server_version = tuple(int(p) for p in raw.split(".")[:3] if p.isdigit())
-        return self._server_version
+    def known_settings(self) -> frozenset[str]:
+        if self._known_settings is None:
+            self._known_settings = frozenset(row[0] for row in self.query(KNOWN_SETTINGS_SQL))
+        return self._known_settings
 
-    def insert_settings(self) -> dict[str, Any]:
-        """We batch ourselves: newer servers would otherwise buffer again with async_insert."""
-        return {"async_insert": 0} if self.server_version() >= (21, 11) else {}
+    def fsyncs_inserts(self) -> bool:
+        """Whether an insert into a DURABLE_TABLES table is on disk when ClickHouse acknowledges it."""
+        return "fsync_after_insert" in self.known_settings()
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
         with self.connection() as client:
@@ -106,7 +123,7 @@ class Store:
         if not columns or not columns[0]:
             return 0
         sql = f"INSERT INTO {self.database}.{table} ({', '.join(names)}) VALUES"
-        settings = self.insert_settings()
+        settings = insert_settings_for(self.known_settings(), table)
         with self.connection() as client:
             client.execute(sql, columns, columnar=True, settings=settings)
         return len(columns[0])

@@ -188,6 +188,11 @@ def test_sigterm_drains_the_ring_before_the_worker_exits(clickhouse, store, make
         ({"CLOUDFLARE_PROXIES": "cloudflare"}, "CLOUDFLARE_PROXIES: 'cloudflare'"),
         ({"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES: '10.0.0.0/33'"),
         ({"FLUSH_INTERVAL_S": "soon"}, "FLUSH_INTERVAL_S: 'soon' is not a number"),
+        (
+            {"EVENTS_DURABILITY": "host", "SPOOL_DIR": "/dev/shm/eslamed-durability-test"},
+            "EVENTS_DURABILITY=host: SPOOL_DIR /dev/shm/eslamed-durability-test is on tmpfs",
+        ),
+        ({"EVENTS_DURABILITY": "disk"}, "EVENTS_DURABILITY: 'disk' must be process or host"),
     ],
 )
 def test_bad_configuration_stops_the_server_with_one_clear_line(tmp_path: Path, override, message) -> None:

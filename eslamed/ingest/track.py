@@ -172,6 +172,7 @@ class TrackEndpoint:
                 )
             if where == "spill":
                 metrics.SPILLED.inc(len(records))
+            runtime.events_on_disk()
             flusher.notify_appended(len(records))
             metrics.EVENTS_ACCEPTED.inc(len(records))
         accepted = len(records)

@@ -1,4 +1,5 @@
-"""The lead journal: where a lead goes when ClickHouse does not answer, so none is ever lost.
+"""The lead journal: where a lead goes when ClickHouse does not answer, so none is ever lost;
+on a server without `fsync_after_insert` also every lead, before its insert (write-ahead).
 
 Appends are one `write` of one JSON line under an `flock`, followed by `fsync` before the
 client is answered 202. The replayer (one worker at a time) first renames the active file

@@ -4,10 +4,15 @@ Order of checks for a lead_id: the local journal first, then ClickHouse. The rep
 inserts into ClickHouse before it deletes a journal file, so a lead moving from one to the
 other is always seen in at least one of them. A per-lead_id file lock keeps concurrent
 resubmissions (browser retries, two workers) from both storing the same lead.
+
+Before 201 the lead is on disk: ClickHouse fsyncs the insert where it knows
+`fsync_after_insert` (store.py), and an older server (18.16) gets the lead's journal record
+first, so a power loss right after the 201 leaves it to the replayer (RELIABILITY.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -37,6 +42,7 @@ log = logging.getLogger(__name__)
 LOCK_BUCKETS = 4096
 REPLAY_INTERVAL_S = 1.0
 MAX_REPLAY_BACKOFF_S = 10.0
+REPLAY_LOCK_CHUNK = 256  # open lock files at once, well under the worker's fd limit
 
 
 @dataclass(frozen=True)
@@ -113,24 +119,60 @@ class LeadService:
         lead_id = record["lead_id"]
         if self.journal.contains(lead_id):
             return Outcome(200, {"lead_id": lead_id, "status": "NEW", "duplicate": True})
+        written_ahead = False
         try:
             with gevent.Timeout(self.timeout_s, StoreUnavailable(f"no answer in {self.timeout_s}s")):
                 present, attributed, earlier_tap = self._check_and_attribute(record)
-                if lead_id in present:
-                    status = public_status(present[lead_id])
-                    return Outcome(200, {"lead_id": lead_id, "status": status, "duplicate": True})
-                if earlier_tap:
-                    earlier_id, status = earlier_tap
-                    body = {"lead_id": earlier_id, "status": public_status(status), "duplicate": True}
-                    return Outcome(200, body)
-                record.update(attributed)
+                fsyncs = self.writer.store.fsyncs_inserts()
+            if lead_id in present:
+                return Outcome(
+                    200, {"lead_id": lead_id, "status": public_status(present[lead_id]), "duplicate": True}
+                )
+            if earlier_tap:
+                earlier_id, status = earlier_tap
+                return Outcome(
+                    200, {"lead_id": earlier_id, "status": public_status(status), "duplicate": True}
+                )
+            record.update(attributed)
+            if not fsyncs:
+                written_ahead = self._write_ahead(record)
+            with gevent.Timeout(self.timeout_s, StoreUnavailable(f"no answer in {self.timeout_s}s")):
                 self.group_insert.insert(record)
         except (StoreUnavailable, ch_errors.Error) as exc:
             # whatever went wrong in ClickHouse, the lead is kept; the replayer retries it
-            self.journal.append(record)
+            if not written_ahead:
+                self.journal.append(record)
             log.warning("lead %s journaled, ClickHouse unavailable: %s", lead_id, exc)
             return Outcome(202, {"lead_id": lead_id, "queued": True})
         return Outcome(201, {"lead_id": lead_id, "status": public_status(record["status"])})
+
+    def _write_ahead(self, record: dict[str, Any]) -> bool:
+        """A server without fsync_after_insert (18.16) may lose an acknowledged insert on power
+        loss, so the lead is in the fsync'd journal before the insert; the replayer finds it
+        stored and drops the record. A journal that cannot be written leaves the lead to the
+        insert alone, as durable as ClickHouse makes it."""
+        try:
+            self.journal.append(record)
+        except (OSError, LockTimeout) as exc:
+            log.warning("lead %s: journal write-ahead failed, storing without it: %s", record["lead_id"], exc)
+            return False
+        return True
+
+    def _store_missing(self, records: list[dict[str, Any]]) -> int:
+        """Journal replay under the leads' locks, REPLAY_LOCK_CHUNK leads at a time: a write-ahead
+        record whose request is still inserting waits for that request, so it is not stored twice."""
+        unique = list({r["lead_id"]: r for r in records}.values())
+        stored = 0
+        for at in range(0, len(unique), REPLAY_LOCK_CHUNK):
+            chunk = unique[at : at + REPLAY_LOCK_CHUNK]
+            try:
+                with contextlib.ExitStack() as locks:
+                    for path in sorted({self._lock_path(r["lead_id"]) for r in chunk}):
+                        locks.enter_context(held(path, wait_s=self.timeout_s * 3 + 5))
+                    stored += self.writer.store_missing(chunk)
+            except LockTimeout as exc:
+                raise StoreUnavailable(f"a journaled lead stays locked: {exc}") from exc
+        return stored
 
     def _check_and_attribute(
         self, record: dict[str, Any]
@@ -149,7 +191,7 @@ class LeadService:
 
     def replay_once(self) -> int:
         with gevent.Timeout(max(self.timeout_s * 10, 10.0), StoreUnavailable("journal replay timed out")):
-            stored = self.journal.replay(self.writer.store_missing)
+            stored = self.journal.replay(self._store_missing)
         metrics.JOURNAL_REPLAYED.inc(stored)
         return stored
 

@@ -11,6 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import gevent
+
 from eslamed.ring.slot import RingSlot
 from eslamed.ring.spill import Spill
 
@@ -45,6 +47,13 @@ class WorkerBuffer:
         if self.spill.append(payloads):
             return "spill"
         return None
+
+    def sync(self) -> None:
+        """Everything appended so far is on disk. The msync runs in gevent's thread pool, so other
+        requests keep appending meanwhile (they share the next sync); a spill fsync is rare."""
+        gevent.get_hub().threadpool.apply(self.slot.sync)
+        if self.spill.active:
+            self.spill.sync()
 
     def pending(self) -> bool:
         return self.slot.used > 0 or self.spill.active

@@ -97,6 +97,11 @@ class RingSlot:
         self._mm.close()
         os.close(self._fd)
 
+    def sync(self) -> None:
+        """msync: the records and the header's offsets reach the disk (EVENTS_DURABILITY=host).
+        The kernel writes only the dirty pages, so the whole map costs what the appended range does."""
+        self._mm.flush()
+
     def _u64(self, at: int) -> int:
         return struct.unpack_from("<Q", self._mm, at)[0]
 

@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from eslamed.durable import fsync_dir
 from eslamed.ring.slot import RECORD, Batch, RingCorrupt, frame
 
 POS = struct.Struct("<QQ")
@@ -94,8 +95,10 @@ class Spill:
         self._active = None
 
     def sync(self) -> None:
+        """EVENTS_DURABILITY=host: the open segment's bytes and its name survive a power loss."""
         if self._write_fd is not None:
             os.fsync(self._write_fd)
+            fsync_dir(self.directory)
 
     @staticmethod
     def _pos_path(segment: Path) -> Path:
