@@ -70,7 +70,9 @@ JOURNEY = (
     + events.VISITOR_EVENTS.replace("{range}", _JOURNEY_RANGE)
     + " AND "
     + _JOURNEY_RANGE
-    + " ORDER BY ts, event_id LIMIT 1 BY event_id LIMIT %(limit)s"
+    + " ORDER BY "
+    + events.ORDER_KEY
+    + ", event_id LIMIT 1 BY event_id LIMIT %(limit)s"
 )
 
 LATEST_CONVERSION_KEYS = (
@@ -115,12 +117,12 @@ SESSIONS_BY_DAY = (
     "SELECT day, cityHash64(who, session) AS sid, any(cityHash64(who)) AS visitor,"
     " argMin(e.4, e.1) AS dims, argMinIf(e.3, e.1, e.2 = 'pageview') AS landing,"
     " max(e.2 IN " + CTA_TYPES + ") AS cta"
-    " FROM (SELECT day, who, arraySort(groupArray((ts, type, path,"
+    " FROM (SELECT day, who, arraySort(groupArray((key, type, path,"
     " (source, utm_campaign, variant, city, device)))) AS evs"
     " FROM (SELECT toDate(ts, 'Europe/Istanbul') AS day, * FROM (" + events.EVENTS_WITH_WHO + "))"
     " GROUP BY day, who)"
     " ARRAY JOIN evs AS e, arrayCumSum(arrayMap(g -> g > " + str(events.SESSION_GAP_S) + ","
-    " arrayDifference(arrayMap(x -> toUInt32(x.1), evs)))) AS session"
+    " arrayDifference(arrayMap(x -> intDiv(x.1, 2), evs)))) AS session"
     " GROUP BY day, sid"
 )
 

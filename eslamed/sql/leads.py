@@ -20,13 +20,14 @@ VISITOR_HISTORY = (
     " tupleElement(landing, 3) FROM (SELECT *,"
     " arrayFilter(x -> x.2 AND x.1 >= arrayReduce('max', arrayMap((y, gap, i) -> if(i = 1 OR gap > "
     + str(events.SESSION_GAP_S)
-    + ", y.1, 0), visits, arrayDifference(arrayMap(y -> y.1, visits)), arrayEnumerate(visits))), visits)[1]"
+    + ", y.1, 0), visits, arrayDifference(arrayMap(y -> intDiv(y.1, 2), visits)), arrayEnumerate(visits))),"
+    " visits)[1]"
     " AS landing FROM (SELECT"
     " argMaxIf(gclid, ts, gclid != '' OR gbraid != '' OR wbraid != '') AS last_gclid,"
     " argMaxIf(gbraid, ts, gclid != '' OR gbraid != '' OR wbraid != '') AS last_gbraid,"
     " argMaxIf(wbraid, ts, gclid != '' OR gbraid != '' OR wbraid != '') AS last_wbraid,"
-    " argMinIf(source, ts, type = 'pageview') AS first_source,"
-    " arraySort(groupArray((toUInt32(ts), type = 'pageview', url, source))) AS visits"
+    " argMinIf(source, " + events.ORDER_KEY + ", type = 'pageview') AS first_source,"
+    " arraySort(groupArray((" + events.ORDER_KEY + ", type = 'pageview', url, source))) AS visits"
     " FROM {db}.events WHERE " + events.VISITOR_EVENTS.replace("{range}", _SINCE) + " AND " + _SINCE + "))"
 )
 
