@@ -478,6 +478,7 @@ async function statsView(days = 30) {
     h("section", { class: "card", id: "chart-funnel" }, h("h3", {}, "Dönüşüm hunisi"), Charts.funnel(s.funnel)),
     h("section", { class: "card", id: "chart-sources" }, h("h3", {}, "Kaynaklar (ziyaret)"),
       Charts.bars(named(s.by.source, SOURCE_TR), "visits", "Kaynaklar", "#4dabf7")),
+    h("section", { class: "card", id: "chart-landing" }, h("h3", {}, "Giriş sayfaları (ziyaret)"), Charts.bars(s.by.landing || [], "visits", "Giriş sayfaları", "#339af0")),
     h("section", { class: "card", id: "chart-cities" }, h("h3", {}, "Şehirler (ziyaret)"), Charts.bars(s.by.city, "visits", "Şehirler", "#845ef7")),
     h("section", { class: "card", id: "chart-campaigns" }, h("h3", {}, "Kampanyalar (talep)"), Charts.bars(s.by.campaign, "leads", "Kampanyalar", "#f08c00", "(kampanya yok)")),
     h("section", { class: "card", id: "chart-devices" }, h("h3", {}, "Cihazlar (ziyaret)"), Charts.bars(named(s.by.device, DEVICE_TR), "visits", "Cihazlar", "#20c997")),
