@@ -546,6 +546,7 @@ def test_owner_sends_a_failed_sale_again_then_cancels_it_from_the_pwa(
         page.goto(f"{server.url}/admin/")
         page.fill("#secret", SECRET)
         page.click("#login-form button[type=submit]")
+        expect(page.locator("#lead-list .card").first).to_be_visible()  # the first view has rendered
         page.goto(f"{server.url}/admin/#/sales")
         card = page.locator(f"#sale-{cid}")
         expect(card).to_contain_text("Başarısız")
