@@ -276,7 +276,9 @@ async def fill_form(page: Page, visitor: Visitor, speed: str) -> None:
 
 
 async def visit_site(browser: Browser, base: str, visitor: Visitor, clock: datetime | None) -> list[PageSeen]:
-    """One visitor in a fresh context (a new person): the script, and what each page was."""
+    """One visitor in a fresh context (a new person): the script, and what each page was. The
+    context outlives the visit, as a phone's browser outlives a closed tab: its last beacon
+    leaves from the browser process after the page is gone (run_script closes the browser)."""
     context = await browser.new_context(user_agent=MOBILE_UA, viewport=PHONE, locale="tr-TR")
     errors: list[str] = []
     try:
@@ -309,7 +311,6 @@ async def visit_site(browser: Browser, base: str, visitor: Visitor, clock: datet
         await page.close()  # hides the page: the tracker's last batch goes out
         return seen
     finally:
-        await context.close()
         assert errors == [], f"{visitor.name}: uncaught errors in the page: {errors}"
 
 
@@ -329,7 +330,9 @@ async def run_script(base: str, clock: datetime | None) -> dict[str, list[PageSe
                     raise AssertionError(f"visitor {visitor.name}: {exc}") from exc
 
         try:
-            return dict(await asyncio.gather(*(one(visitor) for visitor in SCRIPT)))
+            visits = dict(await asyncio.gather(*(one(visitor) for visitor in SCRIPT)))
+            await asyncio.sleep(DWELL_S)  # the browser keeps running a moment after the last tab closed
+            return visits
         finally:
             await browser.close()
 
@@ -477,10 +480,6 @@ def cache_fills(store: Store, day: date) -> list[tuple[int, int]]:
     )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 13 still open: on a loaded 2-core box one quick visit's page view is lost now and then",
-)
 @pytest.mark.parametrize("cached", [False, True], ids=["fresh", "cached-before-the-events"])
 def test_stats_and_lead_journeys_equal_the_scripted_truth(clickhouse, built_site: Site, cached: bool) -> None:
     assert len(SCRIPT) >= 20

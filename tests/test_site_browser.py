@@ -382,6 +382,20 @@ def attempts_of(batches: list[dict], event_type: str) -> list[list[str]]:
     return [[e["event_id"] for e in b["events"]] for b in batches if b["events"][0]["type"] == event_type]
 
 
+def test_the_page_view_leaves_without_waiting_for_the_batching_timer(site: Site, new_context) -> None:
+    """A page closed within a second on a busy phone may never run its hide handler, so the page
+    view must not wait for the 1 s batch: with the page's clock paused no timer ever fires, and
+    the page view is stored all the same (issue 13 item 2)."""
+    context = new_context()
+    context.clock.install()
+    context.clock.pause_at(time.time() + 60)
+    marker = uuid.uuid4().hex
+    page = open_page(context, f"{site.url}/acil?visit={marker}")
+    rows = wait_for(lambda: events_with_marker(site.store, marker), what="pageview with timers paused")
+    assert [(r["type"], r["path"]) for r in rows] == [("pageview", "/acil")]
+    page.close()
+
+
 @pytest.mark.parametrize("failure", [503, ABORT], ids=["503", "network-error"])
 def test_tracking_retries_5xx_and_network_errors_with_the_same_event_ids(
     site: Site, new_context, failure: int

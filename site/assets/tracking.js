@@ -1,6 +1,6 @@
 /* Eslamed tracking.js: page views, call/WhatsApp taps, [data-track] clicks, scroll depth and
    JS errors, batched to /api/track. Budget: 1,024 bytes after minify + gzip -9 (the build checks),
-   hence the one-letter names: d document, U endpoint, K attribution keys, P URL parameters,
+   hence the one-letter names: d document, K attribution keys, P URL parameters,
    F "this visit is an ad click", A attribution (+ visitor_id), Q queue, D scroll marks,
    R error count, I uuid, W page-view id, Y persist, S send, G flush, V record, C consent;
    E: hooks for site.js.
@@ -14,8 +14,7 @@
    Every handler is wrapped: this script never throws into the page. */
 (d => {
   try {
-    var U = "/api/track",
-      K = "gclid gbraid wbraid utm_source utm_medium utm_campaign utm_term utm_content".split(" "),
+    var K = "gclid gbraid wbraid utm_source utm_medium utm_campaign utm_term utm_content".split(" "),
       P = new URLSearchParams(location.search),
       F = K.some(k => P.get(k)),
       D = [25, 50, 75, 100],
@@ -43,10 +42,10 @@
       // every retry, by fetch keepalive. Only network errors and 5xx are retried, with doubling delays.
       S = (b, k) => {
         try {
-          if (k || !navigator.sendBeacon(U, b))
-            fetch(U, { method: "POST", body: b, keepalive: 1 })
+          if (k || !navigator.sendBeacon("/api/track", b))
+            fetch("/api/track", { method: "POST", body: b, keepalive: 1 })
               .then(r => {
-                if (r.status > 499) throw 0;
+                if (r.status >= 500) throw 0;
               })
               .catch(() => k < 5 && setTimeout(S, 1e3 << k, b, k + 1));
         } catch {}
@@ -103,6 +102,8 @@
     // costs nothing. A tap that leaves the page (wa.me) or hides it (the dialer) is sent here too.
     addEventListener("visibilitychange", G);
     window.E = { a: A, p: () => (Y(), V("consent")), t: V };
-    V("pageview");
+    // The page view goes at once, not after the batching delay: a page closed within a second on a
+    // busy phone may never run its hide handler (the browser kills a renderer slow to unload).
+    G(V("pageview"));
   } catch {}
 })(document);
