@@ -144,48 +144,49 @@ class DemoClient:
         return sum(counts.values()) == 0
 
 
-def plan_visits(now: datetime, rng: random.Random, per_day: tuple[int, ...] = (38, 46, 41)) -> list[Visit]:
-    """Visits of the last three days: ad clicks, organic search, direct and Instagram, 1 to 4 pages."""
+def waking_time(oldest: datetime, newest: datetime, rng: random.Random) -> datetime:
+    """A moment between the two, in Istanbul's waking hours (08:00 to 23:00), when people search."""
+    while True:
+        at = oldest + (newest - oldest) * rng.random()
+        if 8 <= at.astimezone(ISTANBUL).hour < 23:
+            return at
+
+
+def plan_visits(now: datetime, rng: random.Random, count: int = 125) -> list[Visit]:
+    """Visits of the last three days (whatever the hour the demo starts at, so always `count`):
+    ad clicks, organic search, direct and Instagram, 1 to 4 pages."""
     oldest = now - timedelta(seconds=MAX_PAST_AGE_S - 3600)
     visits: list[Visit] = []
-    for days_ago, count in zip((2, 1, 0), per_day, strict=True):
-        day = (now - timedelta(days=days_ago)).astimezone(ISTANBUL).date()
-        for _ in range(count):
-            local = datetime(day.year, day.month, day.day, tzinfo=ISTANBUL) + timedelta(
-                hours=rng.choice((8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22)),
-                minutes=rng.randrange(60),
+    for _ in range(count):
+        started = waking_time(oldest, now - timedelta(minutes=15), rng)
+        device = rng.choices(("mobile", "desktop", "tablet"), (70, 24, 6))[0]
+        source = rng.choices(("paid", "organic", "direct", "social"), (45, 30, 18, 7))[0]
+        attribution: dict[str, str] = {}
+        if source == "paid":
+            campaign, keyword, landing = rng.choice(ADS)
+            attribution = {
+                "gclid": f"Cj0KCQiA{uuid.UUID(int=rng.getrandbits(128)).hex[:22]}",
+                "utm_source": "google",
+                "utm_medium": "cpc",
+                "utm_campaign": campaign,
+                "utm_term": keyword,
+            }
+        else:
+            landing = rng.choice(("/", "/", "/fiyat", "/hizmetler/oksijen-tupu", "/acil", "/iletisim"))
+        others = [p for p in PAGES if p != landing]
+        pages = [landing, *rng.sample(others, rng.choices((0, 1, 2, 3), (45, 30, 15, 10))[0])]
+        visits.append(
+            Visit(
+                visitor_id=str(uuid.UUID(int=rng.getrandbits(128))),
+                device=device,
+                started=started,
+                pages=pages,
+                source=source,
+                consented=rng.random() < 0.6,
+                attribution=attribution,
+                tapped=rng.choices(("", "call", "whatsapp"), (78, 12, 10))[0],
             )
-            started = local.astimezone(UTC)
-            if not oldest <= started <= now - timedelta(minutes=15):
-                continue
-            device = rng.choices(("mobile", "desktop", "tablet"), (70, 24, 6))[0]
-            source = rng.choices(("paid", "organic", "direct", "social"), (45, 30, 18, 7))[0]
-            attribution: dict[str, str] = {}
-            if source == "paid":
-                campaign, keyword, landing = rng.choice(ADS)
-                attribution = {
-                    "gclid": f"Cj0KCQiA{uuid.UUID(int=rng.getrandbits(128)).hex[:22]}",
-                    "utm_source": "google",
-                    "utm_medium": "cpc",
-                    "utm_campaign": campaign,
-                    "utm_term": keyword,
-                }
-            else:
-                landing = rng.choice(("/", "/", "/fiyat", "/hizmetler/oksijen-tupu", "/acil", "/iletisim"))
-            others = [p for p in PAGES if p != landing]
-            pages = [landing, *rng.sample(others, rng.choices((0, 1, 2, 3), (45, 30, 15, 10))[0])]
-            visits.append(
-                Visit(
-                    visitor_id=str(uuid.UUID(int=rng.getrandbits(128))),
-                    device=device,
-                    started=started,
-                    pages=pages,
-                    source=source,
-                    consented=rng.random() < 0.6,
-                    attribution=attribution,
-                    tapped=rng.choices(("", "call", "whatsapp"), (78, 12, 10))[0],
-                )
-            )
+        )
     return sorted(visits, key=lambda v: v.started)
 
 
@@ -310,7 +311,8 @@ def owner_work(client: DemoClient, leads: list[dict[str, Any]], now: datetime, s
                 f"/leads/{lead['lead_id']}/status", {"status": "LOST", "note": "Başka firmadan aldı"}
             )
     for n, lead in enumerate(forms[:4]):
-        closed = (now - timedelta(days=(5, 3, 1, 0)[n])).astimezone(ISTANBUL).date().isoformat()
+        # a moment, not a date: at 00:30 in Istanbul "today" at noon would still be in the future
+        closed = (now - timedelta(days=(5, 3, 1, 0)[n], hours=1)).astimezone(ISTANBUL).isoformat()
         sale = {"revenue": ("6500.00", "3500.00", "28000.00", "450.00")[n], "closed_at": closed,
                 "deal_type": "kiralama" if n == 1 else "satis"}  # fmt: skip
         client.admin_post(f"/leads/{lead['lead_id']}/convert", sale)
