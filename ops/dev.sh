@@ -10,6 +10,7 @@ APT_PACKAGES=(clickhouse-server clickhouse-client chromium python3-venv zookeepe
 
 APT_PACKAGES+=(wrk)  # loadtest/bench_track.py drives the server with wrk
 APT_PACKAGES+=(caddy)  # tests/test_caddy_edge.py runs the shipped ops/Caddyfile in front of the server
+APT_PACKAGES+=(faketime)  # the demo week's server runs on a moved clock (eslamed/devtools/fake_clock.py)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -1,9 +1,9 @@
 """The README's run command: ClickHouse in ./var, schema, site, then gunicorn on :8000.
 
 Values already in the environment (or .env) win; otherwise local defaults are used and a
-random admin secret is generated once and kept in var/admin_secret. On an empty database the
-running server is given a demo week through its own endpoints (eslamed.devtools.demo_traffic);
-ESLAMED_DEMO=0 skips it.
+random admin secret is generated once and kept in var/admin_secret. On an empty database a demo
+week is first played through the endpoints of a separate server on a moved clock
+(eslamed.devtools.demo_traffic); ESLAMED_DEMO=0 skips it.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
 
 from eslamed.devtools import demo_traffic
 from eslamed.devtools.clickhouse_server import LocalClickHouse
+from eslamed.devtools.fake_clock import FakeClock
+from eslamed.devtools.server_process import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
 VAR = REPO / "var"
@@ -34,27 +36,33 @@ def admin_secret() -> str:
     return path.read_text().strip()
 
 
-def wait_ready(url: str, server: subprocess.Popen, timeout_s: float = 90) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return True
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    return False
-
-
-def demo(url: str, secret: str, server: subprocess.Popen) -> None:
-    """The demo week, sent to the running server; a failure is reported, the server keeps running."""
-    if not wait_ready(url, server):
-        print("demo data: the server did not become ready, skipped", flush=True)
+def demo(env: dict[str, str], site: str) -> None:
+    """The demo week, played before the real server starts on a one-worker server whose clock the demo
+    moves through the week; a failure is reported and the real server starts anyway."""
+    clock = FakeClock(VAR / "demo-clock")
+    workdir = VAR / "demo"
+    workdir.mkdir(exist_ok=True)
+    now = datetime.now(UTC)
+    try:
+        faked = clock.env(start=demo_traffic.week_start(now))
+        server = ServerProcess({**env, **faked, "FLUSH_INTERVAL_S": "0.2"}, workdir, workers=1)
+    except RuntimeError as exc:
+        print(f"demo data skipped: {exc}", flush=True)
         return
     try:
-        demo_traffic.seed(url, secret, progress=lambda line: print(line, flush=True))
-    except (requests.RequestException, RuntimeError) as exc:
-        print(f"demo data failed: {exc}", flush=True)
+        server.start()
+        demo_traffic.seed(
+            server.url,
+            env["ADMIN_SECRET"],
+            clock,
+            now,
+            progress=lambda line: print(line, flush=True),
+            site=site,
+        )
+    except (requests.RequestException, RuntimeError, TimeoutError) as exc:
+        print(f"demo data failed: {exc} (log: {server.log_path})", flush=True)
+    finally:
+        server.stop()
 
 
 def main() -> int:
@@ -80,13 +88,13 @@ def main() -> int:
     try:
         subprocess.run([*eslamed, "migrate"], env=env, cwd=REPO, check=True)
         subprocess.run([*eslamed, "site", "build"], env=env, cwd=REPO, check=True)
+        if env.get("ESLAMED_DEMO", "1") != "0":
+            demo(env, env["PUBLIC_BASE_URL"])
         print("\nEslamed Capture on http://127.0.0.1:8000   admin: http://127.0.0.1:8000/admin/")
         print(f"ADMIN_SECRET={env['ADMIN_SECRET']}\n", flush=True)
         server = subprocess.Popen([*eslamed, "serve", "--bind", "127.0.0.1:8000"], env=env, cwd=REPO)
         signal.signal(signal.SIGTERM, lambda *_: server.terminate())
         try:
-            if env.get("ESLAMED_DEMO", "1") != "0":
-                demo("http://127.0.0.1:8000", env["ADMIN_SECRET"], server)
             return server.wait()
         except KeyboardInterrupt:
             server.terminate()

@@ -43,13 +43,11 @@ def post_lead(base_url: str, body: dict, **kwargs: object) -> requests.Response:
 def lead_env(
     telegram: Peer | None = None, whatsapp: Peer | None = None, vapid_key: str = ""
 ) -> dict[str, str]:
-    """Server settings for lead tests: fast retries, no rate limit, and a ClickHouse timeout that a busy
-    test machine does not trip (a stopped ClickHouse refuses connections at once, whatever the timeout)."""
+    """Server settings for lead tests: fast retries and no rate limit."""
     env = {
         "NOTIFY_RETRY_S": "0.3",
         "NOTIFY_SWEEP_S": "0.2",
         "LEAD_RATE_LIMIT": "1000/minute",
-        "CLICKHOUSE_TIMEOUT_S": "5",
     }
     if telegram:
         env.update(
