@@ -3,7 +3,7 @@
 
 const SECRET_KEY = "eslamed.adminSecret";
 const TZ = "Europe/Istanbul";
-const state = { secret: localStorage.getItem(SECRET_KEY) || "", offline: false, leadFilter: "", search: "", timer: 0 };
+const state = { secret: localStorage.getItem(SECRET_KEY) || "", offline: false, leadFilter: "", search: "", timer: 0, shown: 0 };
 
 const dateTime = new Intl.DateTimeFormat("tr-TR", { timeZone: TZ, dateStyle: "short", timeStyle: "short" });
 const dateOnly = new Intl.DateTimeFormat("tr-TR", { timeZone: TZ, dateStyle: "medium" });
@@ -46,10 +46,15 @@ function h(tag, attrs, ...children) {
 }
 
 const view = () => document.getElementById("view");
+/* Returns a ticket: a view that awaits an answer shows it only while still current(ticket), so a slow
+   answer for a view the owner already left never replaces the one on screen. */
 function show(...nodes) {
   view().replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false));
   window.scrollTo(0, 0);
+  state.shown += 1;
+  return state.shown;
 }
+const current = (ticket) => ticket === state.shown;
 
 function toast(text) {
   const box = document.getElementById("toast");
@@ -363,14 +368,15 @@ function journeyCard(journey) {
 }
 
 async function leadView(id, notice) {
-  show(h("p", { class: "muted" }, "Yükleniyor…"));
+  const ticket = show(h("p", { class: "muted" }, "Yükleniyor…"));
   let body;
   try {
     body = await api(`/api/admin/leads/${id}`);
   } catch (err) {
-    if (err.status !== 401) show(h("a", { href: "#/leads" }, "← Talepler"), h("p", { class: "error" }, err.message));
+    if (err.status !== 401 && current(ticket)) show(h("a", { href: "#/leads" }, "← Talepler"), h("p", { class: "error" }, err.message));
     return;
   }
+  if (!current(ticket)) return;
   const lead = body.lead;
   const reload = (message) => leadView(id, message);
   const setStatus = async (status, note) => {
@@ -452,14 +458,15 @@ async function statsView(days = 30) {
   const from = new Date(Date.parse(`${today}T12:00:00Z`) - (days - 1) * 86400000).toISOString().slice(0, 10);
   const chips = h("div", { class: "chips" }, [7, 30, 90, 365].map((d) =>
     h("button", { class: `chip${d === days ? " on" : ""}`, type: "button", onclick: () => statsView(d) }, d === 365 ? "1 yıl" : `${d} gün`)));
-  show(h("h2", {}, "İstatistik"), chips, h("p", { class: "muted" }, "Yükleniyor…"));
+  const ticket = show(h("h2", {}, "İstatistik"), chips, h("p", { class: "muted" }, "Yükleniyor…"));
   let s;
   try {
     s = await api(`/api/admin/stats?from=${from}&to=${today}`);
   } catch (err) {
-    if (err.status !== 401) show(h("h2", {}, "İstatistik"), chips, h("p", { class: "error" }, err.message));
+    if (err.status !== 401 && current(ticket)) show(h("h2", {}, "İstatistik"), chips, h("p", { class: "error" }, err.message));
     return;
   }
+  if (!current(ticket)) return;
   const t = s.totals;
   const kpi = (label, value) => h("div", { class: "kpi" }, h("b", {}, value), h("span", {}, label));
   const named = (rows, names) => rows.map((r) => ({ ...r, value: names[r.value] || r.value }));
@@ -488,14 +495,15 @@ async function statsView(days = 30) {
 
 /* ---------- sales / conversions ---------- */
 async function salesView() {
-  show(h("h2", {}, "Satışlar"), h("p", { class: "muted" }, "Yükleniyor…"));
+  const ticket = show(h("h2", {}, "Satışlar"), h("p", { class: "muted" }, "Yükleniyor…"));
   let body;
   try {
     body = await api("/api/admin/conversions");
   } catch (err) {
-    if (err.status !== 401) show(h("h2", {}, "Satışlar"), h("p", { class: "error" }, err.message));
+    if (err.status !== 401 && current(ticket)) show(h("h2", {}, "Satışlar"), h("p", { class: "error" }, err.message));
     return;
   }
+  if (!current(ticket)) return;
   show(
     h("h2", {}, "Satışlar"),
     body.google_ads_configured ? null : h("div", { class: "card banner warn", id: "ads-missing" }, "Google Ads yapılandırılmadı: satışlar kaydediliyor ama Google Ads'e gönderilmiyor."),

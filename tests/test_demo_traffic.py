@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 from eslamed.devtools import demo_traffic
-from eslamed.devtools.fake_clock import FakeClock
 from tests.support.admin import AUTH, SECRET
-from tests.support.leads import lead_env
+from tests.support.demo import demo_week_server
+from tests.support.leads import SITE
 from tests.support.polling import wait_for
 
 
@@ -20,12 +20,9 @@ def istanbul_day(at: datetime) -> str:
 
 def test_demo_week_arrives_through_the_endpoints_once(clickhouse, store, make_server, tmp_path) -> None:
     now = datetime.now(UTC)
-    clock = FakeClock(tmp_path / "clock")
-    server = make_server(
-        clickhouse, store, workers=1, **lead_env(), **clock.env(demo_traffic.week_start(now))
-    )
+    server, clock = demo_week_server(make_server, clickhouse, store, tmp_path, now)
     lines: list[str] = []
-    seeded = demo_traffic.seed(server.url, SECRET, clock, now, progress=lines.append, rng_seed=13)
+    seeded = demo_traffic.seed(server.url, SECRET, clock, now, lines.append, rng_seed=13, site=SITE)
     steps = demo_traffic.plan_week(now, random.Random(13))
     visits = [s.visit for s in steps if s.kind == "visit"]
     leads = {s.body["lead_id"]: s.at for s in steps if s.kind == "lead"}
