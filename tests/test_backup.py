@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import requests
 
 from eslamed.backup import catalog, crypto
 from eslamed.backup.crypto import new_key_pair
@@ -25,6 +26,9 @@ from eslamed.backup.verify import table_checksums
 from eslamed.config import load_settings
 from eslamed.devtools.sample_data import insert_events, insert_leads_and_sales
 from eslamed.store import Store
+from tests.support.admin import AUTH
+from tests.support.leads import lead_env
+from tests.support.meta import REF, deliver, inbound_env, text_message, whatsapp_tap
 from tests.support.s3 import CREDENTIALS, CuttingProxy, moto_s3, raw_client
 from tests.support.server import base_env, run_cli
 
@@ -90,9 +94,12 @@ def test_backup_to_s3_wipe_restore_gives_identical_tables(
     assert restored.rows == {
         "events": 600,
         "leads": 80,
+        "lead_changes": 0,
         "conversions": 10,
         "notifications": 0,
         "push_subscriptions": 0,
+        "lead_refs": 0,
+        "inbound": 0,
     }
     assert table_checksums(store) == before
 
@@ -322,7 +329,7 @@ def test_cli_backup_to_s3_holds_no_plaintext_phone_and_asks_for_aes256(
 
     client = raw_client(s3)
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]]
-    assert len(keys) == 7  # 4 full tables, 2 days of events, the manifest
+    assert len(keys) == 10  # 7 full tables, 2 days of events, the manifest
 
     def leaked(name: str) -> list[str]:
         data = readable(client.get_object(Bucket=BUCKET, Key=name)["Body"].read())
@@ -347,7 +354,7 @@ def test_cli_local_backup_is_0600_sealed_and_only_the_right_key_restores_it(
         os.umask(old_umask)
     assert run.returncode == 0, run.stderr
     files = [p for p in target_dir.rglob("*") if p.is_file()]
-    assert len(files) == 7
+    assert len(files) == 10  # 7 full tables, 2 days of events, the manifest
 
     def leaked(path: Path) -> list[str]:
         data = readable(path.read_bytes())
@@ -422,3 +429,49 @@ def test_keygen_writes_a_private_identity_that_opens_what_its_recipient_seals(tm
     assert opened.read_bytes() == b"+905321234567"
     again = run_cli(env, "backup-keygen", str(out))
     assert again.returncode == 1 and "exists; not overwriting" in again.stderr
+
+
+def owner_view(base_url: str, lead_id: str) -> dict:
+    answer = requests.get(f"{base_url}/api/admin/leads/{lead_id}", headers=AUTH, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_history_notes_and_whatsapp_made_through_the_server_come_back_after_restore(
+    store: Store, clickhouse, make_server, tmp_path: Path, key: tuple[str, Path]
+) -> None:
+    server = make_server(clickhouse, store, workers=1, **lead_env(), **inbound_env())
+    lead_id = whatsapp_tap(server.url, "Cj0KCQ-backup-1")
+    message = text_message("905321234567", f"Fiyat alabilir miyim? (ref {REF})", "wamid.backup-1")
+    assert deliver(server.url, message).json()["messages"] == [{"outcome": "attached", "lead_id": lead_id}]
+    admin = f"{server.url}/api/admin/leads/{lead_id}"
+    note = requests.post(f"{admin}/note", json={"note": "Yarın 10'da aranacak"}, headers=AUTH, timeout=10)
+    assert note.status_code == 201, note.text
+    status = {"status": "CONTACTED", "note": "Arandı, fiyat verildi"}
+    assert requests.post(f"{admin}/status", json=status, headers=AUTH, timeout=10).status_code == 200
+    seen = owner_view(server.url, lead_id)
+    assert [h["note"] for h in seen["history"]] == [
+        "",
+        f"WhatsApp mesajı (ref {REF})",
+        "Yarın 10'da aranacak",
+        "Arandı, fiyat verildi",
+    ]
+    server.stop()
+    owner_made = ("lead_changes", "lead_refs", "inbound")
+    counts = {t: store.query(f"SELECT count() FROM {store.database}.{t}")[0][0] for t in owner_made}
+    assert counts == {"lead_changes": 3, "lead_refs": 1, "inbound": 1}
+    before = table_checksums(store)
+    env = cli_env(
+        clickhouse, store, tmp_path, BACKUP_TARGET=str(tmp_path / "backups"), BACKUP_RECIPIENT=key[0]
+    )
+    backup = run_cli(env, "backup", timeout_s=120)
+    assert backup.returncode == 0, backup.stderr
+
+    wipe(store)
+    restore = run_cli(env, "restore", "latest", "--identity", str(key[1]), timeout_s=120)
+    assert restore.returncode == 0, restore.stderr
+    assert table_checksums(store) == before
+    again = make_server(clickhouse, store, workers=1, **lead_env(), **inbound_env())
+    assert owner_view(again.url, lead_id) == seen
+    replay = deliver(again.url, message)  # Meta retries a delivery it sent before the backup
+    assert replay.json()["messages"] == [{"outcome": "duplicate", "lead_id": ""}]

@@ -14,17 +14,18 @@ import requests
 
 from tests.support.leads import form_lead, lead_env, post_lead
 from tests.support.meta import (
+    REF,
     VERIFY_TOKEN,
     call_notice,
     deliver,
     inbound_env,
     status_update,
     text_message,
+    whatsapp_tap,
 )
 from tests.support.peers import telegram_peer
 from tests.support.polling import wait_for
 
-REF = "K7Q2M"
 SENDER = "905321234567"
 STRANGER = "905339998877"
 
@@ -63,22 +64,6 @@ def inbound_rows(store) -> list[tuple]:
 
 def texts(peer) -> list[str]:
     return [r.json()["text"] for r in peer.delivered()]
-
-
-def whatsapp_tap(base_url: str, gclid: str, ref: str = REF) -> str:
-    body = form_lead(
-        source="whatsapp",
-        name="",
-        phone="",
-        message="",
-        ref=ref,
-        gclid=gclid,
-        url=f"https://eslamed.example/fiyat?gclid={gclid}",
-        variant="fiyat",
-        fill_ms=None,
-    )
-    assert post_lead(base_url, body).status_code == 201
-    return body["lead_id"]
 
 
 def test_a_message_with_the_ref_code_gives_the_tap_lead_its_number_once(server, store, telegram) -> None:

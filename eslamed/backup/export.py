@@ -1,6 +1,6 @@
 """`eslamed backup`: export tables to gzip'd JSON lines, encrypt, upload them, then the manifest.
 
-leads, conversions and the other small tables go in full every night; events go one
+leads, their history and notes, conversions and the other small tables go in full every night; events go one
 object per day, and a day already in the target with the same row count is not exported
 again, so a nightly run uploads only the new day(s). Files are encrypted to the age
 recipient (BACKUP_RECIPIENT); the manifest stays readable (keys, row counts, sha256 of the
@@ -25,7 +25,17 @@ from eslamed.backup.targets import Target
 from eslamed.sql import backup as sql
 from eslamed.store import Store
 
-FULL_TABLES = ("leads", "conversions", "notifications", "push_subscriptions")
+# Every table that holds something only the owner or a visitor made; the stats caches are left
+# out because they are rebuilt from events.
+FULL_TABLES = (
+    "leads",
+    "lead_changes",
+    "conversions",
+    "notifications",
+    "push_subscriptions",
+    "lead_refs",
+    "inbound",
+)
 PROGRESS_EVERY_ROWS = 50_000
 Progress = Callable[[str], None]
 

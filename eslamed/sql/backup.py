@@ -16,4 +16,4 @@ EVENT_DAYS = (
 EVENTS_OF_DAY = "SELECT {columns} FROM {db}.events FINAL WHERE toDate(ts) = toDate(%(day)s)"
 INSERT = "INSERT INTO {db}.{table} ({columns}) VALUES"
 # cityHash64 on 18.16 rejects UUID and Decimal arguments; those go through toString.
-CONTENT_CHECKSUM = "SELECT count(), sum(cityHash64({hash_args})) FROM {db}.{table} FINAL"
+CONTENT_CHECKSUM = "SELECT count(), sum(cityHash64({hash_args})) FROM {db}.{table} {final}"

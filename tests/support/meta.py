@@ -12,12 +12,14 @@ import time
 import requests
 
 from eslamed.inbound.signature import sign
+from tests.support.leads import form_lead, post_lead
 
 APP_SECRET = "meta-app-secret-0123456789"
 VERIFY_TOKEN = "verify-token-abc123"
 CALL_SECRET = "call-secret-0123456789"
 PHONE_NUMBER_ID = "106540352242922"
 BUSINESS_NUMBER = "905325550123"
+REF = "K7Q2M"
 
 
 def inbound_env() -> dict[str, str]:
@@ -93,3 +95,20 @@ def deliver(base_url: str, payload: dict, signature: str | None = "") -> request
 
 def call_notice(base_url: str, body: dict, signature: str | None = "") -> requests.Response:
     return post_signed(f"{base_url}/api/webhooks/call", body, CALL_SECRET, "X-Signature-256", signature)
+
+
+def whatsapp_tap(base_url: str, gclid: str, ref: str = REF) -> str:
+    """The lead tracking.js posts when a visitor taps WhatsApp: no name or phone yet, only the ref code."""
+    body = form_lead(
+        source="whatsapp",
+        name="",
+        phone="",
+        message="",
+        ref=ref,
+        gclid=gclid,
+        url=f"https://eslamed.example/fiyat?gclid={gclid}",
+        variant="fiyat",
+        fill_ms=None,
+    )
+    assert post_lead(base_url, body).status_code == 201
+    return body["lead_id"]
