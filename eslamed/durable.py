@@ -13,7 +13,16 @@ import gevent
 
 
 def fsync_fd(fd: int) -> None:
-    gevent.get_hub().threadpool.apply(os.fsync, (fd,))
+    """A greenlet interrupted while it waits (the journal replay's gevent.Timeout, a kill) still
+    waits for the thread before the exception goes on: its caller closes `fd` next, and a close
+    under a running fsync fails that fsync (EBADF) or, once the number is reused, flushes some
+    other file while the journal's last write is left unsynced."""
+    job = gevent.get_hub().threadpool.spawn(os.fsync, fd)
+    try:
+        job.get()
+    except BaseException:
+        job.wait()
+        raise
 
 
 def fsync_dir(directory: Path) -> None:
