@@ -202,6 +202,21 @@ def test_shape_fills_empty_days_and_an_empty_funnel_has_zero_rates():
     assert [s["rate"] for s in shaped["funnel"]] == [1.0, 0.0, 0.0, 0.0]
 
 
+def test_a_cancelled_sale_is_not_counted_and_a_restated_one_counts_its_newest_value():
+    sales = [
+        {"id": cid, "revenue": Decimal("1000.00"), "day": D1} for cid in ("kept", "cancelled", "restated")
+    ]
+    corrections = [
+        {"id": "restated", "adjustment": "RESTATEMENT", "revenue": Decimal("1500.00")},
+        {"id": "cancelled", "adjustment": "RETRACTION", "revenue": Decimal("1000.00")},
+        {"id": "restated", "adjustment": "RESTATEMENT", "revenue": Decimal("1200.00")},
+    ]
+    assert stats_shape.corrected_sales(sales, corrections) == [
+        {"id": "kept", "revenue": Decimal("1000.00"), "day": D1},
+        {"id": "restated", "revenue": Decimal("1200.00"), "day": D1},
+    ]
+
+
 def test_settled_days_are_cached_once_and_today_is_live(clickhouse, store, tmp_path):
     seed(store)
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)

@@ -486,6 +486,45 @@ def test_cancelling_a_sale_not_yet_sent_never_sends_it(clickhouse, store, tmp_pa
     assert [(c.order_id, c.conversion_value) for c in call.request.conversions] == [(restated, 900.0)]
 
 
+def test_the_owners_stats_count_a_sale_as_its_last_correction_left_it(
+    clickhouse, store, tmp_path, tls, token_server, adjusting_peer
+):
+    """Sent and then restated or cancelled (corrections to Google), or cancelled before it was sent."""
+    ads = ads_env("googleads", adjusting_peer.endpoint, str(tls[0]), token_server.url)
+    client = admin_app(clickhouse, store, tmp_path, LEAD_RATE_LIMIT="1000/minute", **ads).test_client()
+    restated, cancelled, kept = (
+        convert(client, make_lead(client, gclid=f"Cj0KCQiA-stats-{name}"), revenue=10000)
+        for name in ("restated", "cancelled", "kept")
+    )
+    uploader_for(clickhouse, store, tmp_path, ads).run_once()
+    early = convert(client, make_lead(client, gclid="Cj0KCQiA-stats-early"), revenue=10000)
+
+    def correct(cid: str, **body: object) -> int:
+        return client.post(f"/api/admin/conversions/{cid}/correct", json=body, headers=AUTH).status_code
+
+    def totals() -> tuple[int, float]:
+        shown = client.get("/api/admin/stats", headers=AUTH).get_json()["totals"]
+        return shown["sales"], shown["revenue"]
+
+    assert totals() == (4, 40000.0)
+    assert correct(restated, action="restate", revenue="12000") == 201
+    assert correct(cancelled, action="retract") == 201
+    assert correct(early, action="retract") == 200
+    assert correct(early, action="retract") == 409
+    assert totals() == (2, 22000.0)
+    uploader_for(clickhouse, store, tmp_path, ads).run_once()
+    assert totals() == (2, 22000.0), "the corrections' upload changes nothing the owner sees"
+    rows = latest(store)
+    assert rows[uuid.UUID(kept)]["state"] == "UPLOADED"
+    assert rows[uuid.UUID(early)]["state"] == "SKIPPED"
+    assert sorted((a.adjustment_type.name, a.order_id) for a in adjusting_peer.adjustments) == sorted(
+        [("RESTATEMENT", restated), ("RETRACTION", cancelled)]
+    )
+    assert sorted(adjusting_peer.sent_order_ids()) == sorted([restated, cancelled, kept]), (
+        "the sale cancelled before it was sent is never sent"
+    )
+
+
 # ---- schema: `migrate` on a database made before these columns -------------------------------
 
 

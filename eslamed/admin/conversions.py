@@ -170,17 +170,6 @@ def correct(cid: str) -> Response:
         )
     db = store()
     now = now_utc()
-    if sale["state"] != UPLOADED:
-        new = {k: v for k, v in sale.items() if k != "version_max"}
-        new.update(version=max(new_version(), sale["version_max"] + 1), updated_at=now)
-        if action == "retract":
-            new.update(
-                state=SKIPPED, reason="Satış iptal edildi; Google'a gönderilmedi / Sale cancelled, never sent"
-            )
-        else:
-            new["revenue"] = revenue
-        db.insert_rows("conversions", [new])
-        return reply({"conversion": _view(new), "correction": None})
     earlier = db.query_dicts(
         conversion_sql.CORRECTIONS_OF.format(db=db.database), {"adjusts": str(sale["conversion_id"])}
     )
@@ -189,5 +178,19 @@ def correct(cid: str) -> Response:
     row = correction_row(
         sale, CORRECTIONS[action], revenue or sale["revenue"], len(earlier) + 1, now, new_version()
     )
-    db.insert_rows("conversions", [row])
-    return reply({"conversion": _view(sale), "correction": _view(row)}, 201)
+    if sale["state"] == UPLOADED:
+        db.insert_rows("conversions", [row])
+        return reply({"conversion": _view(sale), "correction": _view(row)}, 201)
+    new = {k: v for k, v in sale.items() if k != "version_max"}
+    new.update(version=max(new_version(), sale["version_max"] + 1), updated_at=now)
+    if action == "restate":
+        new["revenue"] = revenue
+        db.insert_rows("conversions", [new])
+        return reply({"conversion": _view(new), "correction": None})
+    # Never sent, so nothing goes to Google; the retraction row is kept (SKIPPED) so the stats and
+    # the lead's sales read one rule for every cancelled sale.
+    never_sent = "Satış iptal edildi; Google'a gönderilmedi / Sale cancelled, never sent"
+    new.update(state=SKIPPED, reason=never_sent)
+    row.update(state=SKIPPED, reason=never_sent)
+    db.insert_rows("conversions", [new, row])
+    return reply({"conversion": _view(new), "correction": _view(row)})

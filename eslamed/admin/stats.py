@@ -91,4 +91,9 @@ def get_stats() -> Response:
     bounds = {"since": since, "until": until}
     leads = db.query_dicts(sql.STATS_LEADS.format(db=db.database), bounds)
     sales = db.query_dicts(sql.STATS_SALES.format(db=db.database), bounds)
+    ids = tuple(sale["id"] for sale in sales)
+    corrections = (
+        db.query_dicts(sql.STATS_SALE_CORRECTIONS.format(db=db.database), {"ids": ids}) if ids else []
+    )
+    sales = stats_shape.corrected_sales(sales, corrections)
     return reply(stats_shape.shape_stats(start, end, visit_rows, leads, sales))

@@ -13,6 +13,7 @@ Definitions (also in the README):
 - leads are leads created in the range whose latest status is not SPAM, split by their traffic
   source (last source, else first), campaign, variant, city, device and landing page (path);
 - a sale is a conversion closed in the range (any upload state); it is split by its lead's attributes.
+  A sale the owner cancelled does not count; a restated one counts with its newest value.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from eslamed.conversions.model import RESTATEMENT, RETRACTION
 from eslamed.ingest.validate import ValidationError
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
@@ -102,6 +104,25 @@ def _finish(cell: dict[str, Any], visitors: bool = True) -> dict[str, Any]:
     out["lead_rate"] = _rate(cell["leads"], cell["visits"])
     out["sale_rate"] = _rate(cell["sales"], cell["leads"])
     return out
+
+
+def corrected_sales(
+    sales: Iterable[dict[str, Any]], corrections: Iterable[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The sales as the owner last left them. Corrections are rows of their own (Google is sent
+    each), so without this a cancelled sale would still count, at its first value."""
+    retracted: set[str] = set()
+    restated: dict[str, Any] = {}
+    for correction in corrections:
+        if correction["adjustment"] == RETRACTION:
+            retracted.add(correction["id"])
+        elif correction["adjustment"] == RESTATEMENT:
+            restated[correction["id"]] = correction["revenue"]
+    return [
+        {**sale, "revenue": restated.get(sale["id"], sale["revenue"])}
+        for sale in sales
+        if sale["id"] not in retracted
+    ]
 
 
 def shape_stats(

@@ -216,6 +216,14 @@ STATS_SALES = (
     + ")) USING lead_id"
 )
 
+# The owner's corrections of those sales (RETRACTION, RESTATEMENT), one row each, oldest first,
+# whatever their upload state: a cancelled sale is cancelled for the owner even while Google waits.
+STATS_SALE_CORRECTIONS = (
+    "SELECT adjusts AS id, adjustment, revenue FROM {db}.conversions"
+    " WHERE adjustment != '' AND adjusts IN %(ids)s"
+    " ORDER BY created_at, conversion_id LIMIT 1 BY conversion_id"
+)
+
 # truth-owner: the newest row of one sale, for fixing a not yet uploaded sale from the PWA.
 CONVERSION = (
     "SELECT * FROM {db}.conversions WHERE conversion_id = %(conversion_id)s ORDER BY version DESC LIMIT 1"
