@@ -11,6 +11,7 @@ import pytest
 from eslamed.config import parse_clickhouse_url
 from eslamed.devtools.clickhouse_server import LocalClickHouse
 from eslamed.store import Store
+from tests.support.browser import Browser, chromium
 from tests.support.server import ServerProcess, base_env
 
 pytest_plugins = ["tests.support.google_fixtures"]
@@ -64,3 +65,10 @@ def make_server(tmp_path: Path) -> Iterator:
     yield factory
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Debian Chromium per test module that asks for it; each test opens its own context."""
+    with chromium() as launched:
+        yield launched

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route
 from eslamed.site.builder import BuildResult
 from eslamed.store import Store
 from tests.conftest import migrated_store
-from tests.support.browser import DESKTOP, MOBILE_UA, PHONE, chromium
+from tests.support.browser import DESKTOP, MOBILE_UA, PHONE
 from tests.support.paths import ARTIFACTS
 from tests.support.polling import wait_for
 from tests.support.server import ServerProcess, base_env
@@ -64,12 +64,6 @@ def site(clickhouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]
     yield Site(server, store, built, workdir)
     server.stop()
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page
 from eslamed.store import Store
 from tests.conftest import migrated_store
 from tests.support.admin import SECRET
-from tests.support.browser import MOBILE_UA, PHONE, chromium
+from tests.support.browser import MOBILE_UA, PHONE
 from tests.support.leads import lead_env
 from tests.support.paths import ARTIFACTS
 from tests.support.peers import Peer, telegram_peer
@@ -54,12 +54,6 @@ def site(clickhouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]
     server.stop()
     telegram.stop()
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

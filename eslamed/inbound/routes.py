@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 import orjson
 from clickhouse_driver import errors as ch_errors
@@ -17,7 +19,7 @@ from flask.blueprints import BlueprintSetupState
 
 from eslamed.admin.http import reply
 from eslamed.inbound.attach import Busy, Inbound
-from eslamed.inbound.payloads import PayloadError, parse_call, parse_notification
+from eslamed.inbound.payloads import CallNotice, Notification, PayloadError, parse_call, parse_notification
 from eslamed.inbound.signature import signature_ok
 from eslamed.leads import routes as leads
 from eslamed.locks import LockTimeout
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "eslamed_inbound"
 MAX_CHALLENGE = 128
+T = TypeVar("T")
 
 bp = Blueprint("inbound", __name__)
 
@@ -89,40 +92,45 @@ def whatsapp_verify() -> Response:
     return Response(challenge, status=200, mimetype="text/plain")
 
 
-@bp.post("/api/webhooks/whatsapp")
-def whatsapp_notify() -> Response:
-    data, refused = _signed_json("WHATSAPP_APP_SECRET", "X-Hub-Signature-256")
+def _handle_signed(
+    secret_name: str,
+    header: str,
+    parse: Callable[[object], T],
+    handle: Callable[[Inbound, T], dict[str, object]],
+) -> Response:
+    """Both webhooks: the signature, then the payload (400 naming the field), then the handling;
+    storage trouble is 503 so the sender's own retries keep the message."""
+    data, refused = _signed_json(secret_name, header)
     if refused is not None:
         return refused
     try:
-        notification = parse_notification(data)
+        payload = parse(data)
     except PayloadError as exc:
         return _error(400, "bad_payload", exc.message, field=exc.field)
-    inbound: Inbound = current_app.extensions[EXTENSION]
     try:
-        handled = [inbound.whatsapp(message) for message in notification.messages]
+        return reply(handle(current_app.extensions[EXTENSION], payload))
     except (StoreUnavailable, ch_errors.Error, Busy, LockTimeout) as exc:
         return _retry_later(exc)
-    return reply(
-        {
-            "messages": [{"outcome": h.outcome, "lead_id": h.lead_id} for h in handled],
-            "statuses": notification.statuses,
-        }
-    )
+
+
+def _whatsapp(inbound: Inbound, notification: Notification) -> dict[str, object]:
+    handled = [inbound.whatsapp(message) for message in notification.messages]
+    return {
+        "messages": [{"outcome": h.outcome, "lead_id": h.lead_id} for h in handled],
+        "statuses": notification.statuses,
+    }
+
+
+def _call(inbound: Inbound, notice: CallNotice) -> dict[str, object]:
+    handled = inbound.call(notice)
+    return {"outcome": handled.outcome, "lead_id": handled.lead_id}
+
+
+@bp.post("/api/webhooks/whatsapp")
+def whatsapp_notify() -> Response:
+    return _handle_signed("WHATSAPP_APP_SECRET", "X-Hub-Signature-256", parse_notification, _whatsapp)
 
 
 @bp.post("/api/webhooks/call")
 def call_notify() -> Response:
-    data, refused = _signed_json("CALL_WEBHOOK_SECRET", "X-Signature-256")
-    if refused is not None:
-        return refused
-    try:
-        notice = parse_call(data)
-    except PayloadError as exc:
-        return _error(400, "bad_payload", exc.message, field=exc.field)
-    inbound: Inbound = current_app.extensions[EXTENSION]
-    try:
-        handled = inbound.call(notice)
-    except (StoreUnavailable, ch_errors.Error, Busy, LockTimeout) as exc:
-        return _retry_later(exc)
-    return reply({"outcome": handled.outcome, "lead_id": handled.lead_id})
+    return _handle_signed("CALL_WEBHOOK_SECRET", "X-Signature-256", parse_call, _call)
