@@ -59,6 +59,35 @@ def fits_the_phone(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
+# A click id is one long token and may break anywhere; a word of a person's language may not.
+LONGEST_WORD = 20
+
+
+def words_broken_across_lines(page: Page, selector: str) -> list[str]:
+    """Words of the elements' text that the layout split over two lines ("fiyatla / rı")."""
+    return page.evaluate(
+        """([sel, longest]) => {
+             const broken = [];
+             for (const box of document.querySelectorAll(sel)) {
+               const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+               while (walker.nextNode()) {
+                 const node = walker.currentNode;
+                 for (const m of node.data.matchAll(/\\S+/g)) {
+                   if (m[0].length > longest) continue;
+                   const range = document.createRange();
+                   range.setStart(node, m.index);
+                   range.setEnd(node, m.index + m[0].length);
+                   const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+                   if (lines.size > 1) broken.push(m[0]);
+                 }
+               }
+             }
+             return broken;
+           }""",
+        [selector, LONGEST_WORD],
+    )
+
+
 def svg_texts(page: Page, selector: str) -> list[str]:
     return page.locator(f"{selector} svg text").all_text_contents()
 
@@ -140,6 +169,7 @@ def test_lead_page_has_journey_upload_state_keyword_and_the_owner_tools(demo_ser
     expect(phone.locator("#sale-form")).to_be_hidden()
     expect(phone.locator("#add-second")).to_be_visible()
     fits_the_phone(phone)
+    assert words_broken_across_lines(phone, "dl.facts dd") == []
     phone.screenshot(path=str(ARTIFACTS / "pwa-lead-390x844.png"), full_page=True)
 
     phone.get_by_role("button", name="Tutarı / tarihi düzelt").click()
