@@ -507,10 +507,10 @@ async function salesView() {
   show(
     h("h2", {}, "Satışlar"),
     body.google_ads_configured ? null : h("div", { class: "card banner warn", id: "ads-missing" }, "Google Ads yapılandırılmadı: satışlar kaydediliyor ama Google Ads'e gönderilmiyor."),
-    h("div", { class: "chips" }, Object.entries(body.counts).map(([k, v]) => h("span", { class: "chip" }, `${UPLOAD_TR[k]}: ${v}`))),
+    h("div", { class: "chips wrap", id: "sale-counts" }, Object.entries(body.counts).map(([k, v]) => h("span", { class: "chip" }, `${UPLOAD_TR[k]}: ${v}`))),
     body.conversions.length
       ? body.conversions.map((c) => h("div", { class: "card lead", id: `sale-${c.conversion_id}` },
-          h("a", { href: `#/lead/${c.lead_id}` },
+          h("a", { href: `#/lead/${c.lead_id}`, class: "sale-link" },
             h("div", { class: "row" }, h("span", { class: "name grow" }, c.lead_name || "(isimsiz)"), h("span", { class: `status upload-${c.state}` }, UPLOAD_TR[c.state] || c.state)),
             h("div", {}, `${money.format(Number(c.revenue))} TL · ${saleKind(c)}`),
             h("div", { class: "muted" }, `${dateOnly.format(new Date(c.closed_at))}${c.reason ? ` · ${c.reason}` : ""}`)),

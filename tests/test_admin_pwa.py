@@ -10,20 +10,15 @@ from decimal import Decimal
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.support.admin import SECRET
+from tests.support.browser import PHONE, chromium
 from tests.support.clients import BROWSER_UA
 from tests.support.events import event_row
 from tests.support.leads import form_lead, post_lead
 from tests.support.paths import ARTIFACTS
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 LANDING = "https://eslamed.example/oksijen-konsantratoru?gclid=TeSt-GCLID-42"
 GCLID = "TeSt-GCLID-42"
 
@@ -98,11 +93,8 @@ def test_owner_logs_in_opens_lead_confirms_sale_and_reads_offline(clickhouse, st
     lead_id = create_lead(server.url, visitor_id)
     check_manifest(server.url)
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            viewport={"width": 390, "height": 844}, user_agent=BROWSER_UA, locale="tr-TR"
-        )
+    with chromium() as browser:
+        context = browser.new_context(viewport=PHONE, user_agent=BROWSER_UA, locale="tr-TR")
         page = context.new_page()
         page.set_default_timeout(20_000)  # the box is shared: be patient, never flaky
         expect.set_options(timeout=15_000)
@@ -173,6 +165,15 @@ def test_owner_logs_in_opens_lead_confirms_sale_and_reads_offline(clickhouse, st
         page.goto(f"{server.url}/admin/#/sales")
         expect(page.locator("#ads-missing")).to_contain_text("Google Ads yapılandırılmadı")
         expect(page.get_by_text("15.000,00 TL · Satış")).to_be_visible()
+        sale_text = page.locator("div[id^=sale-] a").first.evaluate(
+            "(a) => { const s = getComputedStyle(a); return [s.textDecorationLine, s.color]; }"
+        )
+        body_color = page.evaluate("getComputedStyle(document.body).color")
+        assert sale_text == ["none", body_color], "a sale card reads as a card, not as a blue underlined link"
+        counts = page.locator("#sale-counts .chip")
+        expect(counts).to_have_count(6)
+        rights = counts.evaluate_all("(chips) => chips.map((c) => c.getBoundingClientRect().right)")
+        assert max(rights) <= PHONE["width"], f"every upload count is on screen: {rights}"
         page.screenshot(path=str(ARTIFACTS / "admin-sales.png"), full_page=True)
 
         page.goto(f"{server.url}/admin/#/leads")
@@ -185,4 +186,3 @@ def test_owner_logs_in_opens_lead_confirms_sale_and_reads_offline(clickhouse, st
         expect(page.locator(f'[data-lead-id="{lead_id}"]')).to_contain_text("Ayşe Yılmaz")
         page.screenshot(path=str(ARTIFACTS / "admin-leads-offline.png"), full_page=True)
         assert errors == []
-        browser.close()
