@@ -561,11 +561,11 @@ def test_migrate_adds_the_new_columns_to_an_existing_database_and_keeps_its_rows
 def test_owner_sends_a_failed_sale_again_then_cancels_it_from_the_pwa(
     clickhouse, store, tmp_path, make_server, tls, token_server, adjusting_peer
 ):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from tests.support.admin import SECRET
+    from tests.support.browser import PHONE, chromium
     from tests.support.clients import BROWSER_UA
-    from tests.test_admin_pwa import CHROMIUM_ARGS
 
     ads = ads_env("googleads", adjusting_peer.endpoint, str(tls[0]), token_server.url)
     server = make_server(clickhouse, store, workers=1, GOOGLE_ADS_UPLOAD_INTERVAL_S="0.3", **ads)
@@ -576,9 +576,8 @@ def test_owner_sends_a_failed_sale_again_then_cancels_it_from_the_pwa(
     wait_for(lambda: latest(store)[cid]["state"] == "FAILED", what="the sale FAILED at Google")
     adjusting_peer.bad_gclids.clear()
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 390, "height": 844}, user_agent=BROWSER_UA).new_page()
+    with chromium() as browser:
+        page = browser.new_context(viewport=PHONE, user_agent=BROWSER_UA).new_page()
         page.set_default_timeout(20_000)
         expect.set_options(timeout=15_000)
         page.on("dialog", lambda dialog: dialog.accept())
@@ -599,7 +598,6 @@ def test_owner_sends_a_failed_sale_again_then_cancels_it_from_the_pwa(
         card.get_by_role("button", name="Satışı düzelt / iptal").click()
         card.get_by_role("button", name="Satışı iptal et").click()
         expect(page.locator("#toast")).to_have_text("Satış iptal edildi")
-        browser.close()
 
     def retracted() -> bool:
         calls = [c for c in adjusting_peer.calls if c.method == "UploadConversionAdjustments"]
