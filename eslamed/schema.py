@@ -302,6 +302,13 @@ SHARD_KEYS: dict[str, str] = {
 _ENGINE = re.compile(r"ENGINE = (\w*MergeTree)\(([^)]*)\)")
 
 
+def replaces_rows(table: str) -> bool:
+    """Whether `table` keeps one row per key after merges, so reads that must not see unmerged
+    copies use FINAL (which 18.16 refuses on a plain MergeTree)."""
+    match = _ENGINE.search(TABLES[table])
+    return match is not None and match.group(1) == "ReplacingMergeTree"
+
+
 def _replicated(ddl: str, database: str, table: str, cluster: str) -> str:
     def engine(match: re.Match[str]) -> str:
         zk_path = f"'/clickhouse/tables/{{shard}}/{database}/{table}'"

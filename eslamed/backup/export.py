@@ -1,8 +1,8 @@
 """`eslamed backup`: export tables to gzip'd JSON lines, encrypt, upload them, then the manifest.
 
-leads, their history and notes, conversions and the other small tables go in full every night; events go one
-object per day, and a day already in the target with the same row count is not exported
-again, so a nightly run uploads only the new day(s). Files are encrypted to the age
+leads, their history and notes, conversions and the other small tables go in full every
+night; events go one object per day, and a day already in the target with the same row count
+is not exported again, so a nightly run uploads only the new day(s). Files are encrypted to the age
 recipient (BACKUP_RECIPIENT); the manifest stays readable (keys, row counts, sha256 of the
 stored bytes, column types: no personal data) so the next run can reuse days and prune.
 """

@@ -13,11 +13,11 @@ TABLES = (*FULL_TABLES, "events")
 
 def table_checksums(store: Store) -> dict[str, tuple[int, int]]:
     """(rows, sum of row hashes) per table; a replacing table is read FINAL so unmerged duplicates
-    do not count (18.16 refuses FINAL on a plain MergeTree such as lead_changes)."""
+    do not count."""
     out = {}
     for table in TABLES:
         args = checksum_expression(table_columns(store, table))
-        final = "FINAL" if "ReplacingMergeTree" in schema.TABLES[table] else ""
+        final = "FINAL" if schema.replaces_rows(table) else ""
         query = sql.CONTENT_CHECKSUM.format(db=store.database, table=table, hash_args=args, final=final)
         rows, digest = store.query(query)[0]
         out[table] = (int(rows), int(digest))
