@@ -48,11 +48,24 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     try:
         for statement in store.migrate(cluster=args.cluster):
             print(f"ok  {statement}")
+        durable = store.fsync_by_table()
     except StoreUnavailable as exc:
         sys.stderr.write(f"eslamed migrate: {exc}\n")
         return 1
     print(f"schema applied to database {settings.clickhouse.database}")
+    print(fsync_report(durable))
     return 0
+
+
+def fsync_report(durable: dict[str, bool]) -> str:
+    """One line on what the running server does with an acknowledged insert, read from the server."""
+    if all(durable.values()):
+        return f"fsync_after_insert: on for {', '.join(durable)} (ClickHouse fsyncs before it acknowledges)"
+    off = ", ".join(table for table, on in durable.items() if not on)
+    return (
+        f"fsync_after_insert: off for {off} (this server has no such setting or it is 0); "
+        "leads are written ahead to the fsync'd journal instead"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 
+from clickhouse_driver import errors as ch_errors
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from eslamed import metrics
 from eslamed.admin.auth import secret_matches
+from eslamed.store import Store, StoreUnavailable
 
 READY_FILL_LIMIT = 0.9
 
@@ -36,12 +38,21 @@ def readyz() -> tuple[Response, int]:
     body = {
         "ready": ready,
         "clickhouse": "up" if clickhouse else "down",
+        # read from the server each time: what an acknowledged insert into each durable table survives
+        "clickhouse_fsync": _fsync_by_table(runtime.store) if clickhouse else None,
         "ring_fill": round(fill, 4),
         "spill_bytes": spill,
         "data_dir_free_bytes": free,
         "disk": "ok" if disk_ok else "low",
     }
     return jsonify(body), 200 if ready else 503
+
+
+def _fsync_by_table(store: Store) -> dict[str, bool] | None:
+    try:
+        return store.fsync_by_table()
+    except (StoreUnavailable, ch_errors.Error):
+        return None
 
 
 def metrics_allowed(authorization: str, token: str) -> bool:

@@ -276,11 +276,54 @@ def add_column_statements(
 # ---- end conv-stages ------------------------------------------------------------------------
 
 
-def statements(database: str) -> list[str]:
-    """DDL in apply order; every statement is idempotent so `migrate` is safe to repeat."""
-    return [f"CREATE DATABASE IF NOT EXISTS {database}"] + [
-        ddl.format(db=database).strip() for ddl in TABLES.values()
-    ]
+# ---- durability: MergeTree table settings, never query settings ------------------------------
+# Tables whose rows a client was answered 201 for. `events` is not here: the ring holds events until
+# ClickHouse has them (EVENTS_DURABILITY). fsync_after_insert is a MergeTree *table* setting on every
+# server that has it (a query that sends it is refused); 18.16 has neither, and there the lead path
+# writes its fsync'd journal record before the insert instead (leads/service.py).
+DURABLE_TABLES = ("leads", "lead_refs", "conversions", "lead_changes", "inbound")
+FSYNC_SETTINGS = "fsync_after_insert = 1, fsync_part_directory = 1"
+# The server's MergeTree defaults (config.xml <merge_tree>) for the two settings, where it has them.
+MERGE_TREE_FSYNC = (
+    "SELECT name, value FROM system.merge_tree_settings"
+    " WHERE name IN ('fsync_after_insert', 'fsync_part_directory')"
+)
+# Each table's engine with the settings it was created or altered with.
+TABLE_ENGINES = "SELECT name, engine_full FROM system.tables WHERE database = %(db)s"
+_FSYNC_IN_ENGINE = re.compile(r"\bfsync_after_insert = (\d+)")
+
+
+def fsyncs(engine_full: str, server_default: str | None) -> bool:
+    """Whether an insert into a table with this engine is fsync'd before ClickHouse acknowledges it:
+    the table's own setting, else the server's MergeTree default (None where the server has no such
+    setting, as 18.16)."""
+    own = _FSYNC_IN_ENGINE.search(engine_full)
+    if own:
+        return own.group(1) == "1"
+    return server_default == "1"
+
+
+def fsync_statements(database: str, engines: dict[str, str], cluster: str | None = None) -> list[str]:
+    """ALTERs that turn the fsync settings on for durable tables made without them (tables created
+    before this setting, or on a server upgraded from one without it)."""
+    out = []
+    for table in DURABLE_TABLES:
+        name = f"{table}_local" if cluster else table
+        if name in engines and not _FSYNC_IN_ENGINE.search(engines[name]):
+            on_cluster = f" ON CLUSTER {cluster}" if cluster else ""
+            out.append(f"ALTER TABLE {database}.{name}{on_cluster} MODIFY SETTING {FSYNC_SETTINGS}")
+    return out
+
+
+def _ddl(table: str, database: str, fsync: bool) -> str:
+    ddl = TABLES[table].format(db=database).strip()
+    return f"{ddl}\nSETTINGS {FSYNC_SETTINGS}" if fsync and table in DURABLE_TABLES else ddl
+
+
+def statements(database: str, fsync: bool = False) -> list[str]:
+    """DDL in apply order; every statement is idempotent so `migrate` is safe to repeat. `fsync`:
+    the server has the MergeTree fsync settings, so durable tables are created with them."""
+    return [f"CREATE DATABASE IF NOT EXISTS {database}"] + [_ddl(table, database, fsync) for table in TABLES]
 
 
 # Scale-out: each table becomes `<name>_local` (Replicated*MergeTree on every replica) plus a
@@ -309,24 +352,22 @@ def replaces_rows(table: str) -> bool:
     return match is not None and match.group(1) == "ReplacingMergeTree"
 
 
-def _replicated(ddl: str, database: str, table: str, cluster: str) -> str:
+def _replicated(database: str, table: str, cluster: str, fsync: bool) -> str:
     def engine(match: re.Match[str]) -> str:
         zk_path = f"'/clickhouse/tables/{{shard}}/{database}/{table}'"
         args = ", ".join(a for a in (zk_path, "'{replica}'", match.group(2)) if a)
         return f"ENGINE = Replicated{match.group(1)}({args})"
 
     head = f"{database}.{table} ("
-    local = (
-        ddl.format(db=database).strip().replace(head, f"{database}.{table}_local ON CLUSTER {cluster} (", 1)
-    )
+    local = _ddl(table, database, fsync).replace(head, f"{database}.{table}_local ON CLUSTER {cluster} (", 1)
     return _ENGINE.sub(engine, local, count=1)
 
 
-def cluster_statements(database: str, cluster: str) -> list[str]:
+def cluster_statements(database: str, cluster: str, fsync: bool = False) -> list[str]:
     """DDL for a ClickHouse cluster (macros {shard} and {replica} set on every server)."""
     out = [f"CREATE DATABASE IF NOT EXISTS {database} ON CLUSTER {cluster}"]
-    for table, ddl in TABLES.items():
-        out.append(_replicated(ddl, database, table, cluster))
+    for table in TABLES:
+        out.append(_replicated(database, table, cluster, fsync))
         shard_by = f"cityHash64(toString({SHARD_KEYS[table]}))"
         out.append(
             f"CREATE TABLE IF NOT EXISTS {database}.{table} ON CLUSTER {cluster} AS {database}.{table}_local "

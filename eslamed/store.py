@@ -28,23 +28,13 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-# Rows a client was answered 201 for: on servers that know it, the insert returns only after fsync.
-# `events` is not here: the ring holds events until ClickHouse has them (EVENTS_DURABILITY).
-DURABLE_TABLES = frozenset({"leads", "lead_refs", "conversions", "lead_changes"})
-FSYNC_SETTINGS = ("fsync_after_insert", "fsync_metadata")
-KNOWN_SETTINGS_SQL = (
-    "SELECT name FROM system.settings WHERE name IN ('async_insert', 'fsync_after_insert', 'fsync_metadata')"
-)
+KNOWN_SETTINGS_SQL = "SELECT name FROM system.settings WHERE name IN ('async_insert')"
 
 
-def insert_settings_for(known: frozenset[str], table: str) -> dict[str, int]:
-    """Only settings the server knows: 18.16 rejects an unknown one, and has no fsync_after_insert
-    (there the lead path writes its journal record before the insert instead, see leads/service.py).
-    async_insert=0 because we batch ourselves: newer servers would otherwise buffer again."""
-    settings = {"async_insert": 0} if "async_insert" in known else {}
-    if table in DURABLE_TABLES:
-        settings.update({name: 1 for name in FSYNC_SETTINGS if name in known})
-    return settings
+def insert_settings_for(known: frozenset[str]) -> dict[str, int]:
+    """async_insert=0 because we batch ourselves: newer servers would otherwise buffer again; 18.16
+    rejects the unknown setting. Durability is not a query setting: see schema.DURABLE_TABLES."""
+    return {"async_insert": 0} if "async_insert" in known else {}
 
 
 class StoreUnavailable(Exception):
@@ -58,6 +48,7 @@ class Store:
         self.timeout_s = timeout_s
         self._pool: queue.LifoQueue[Client] = queue.LifoQueue(maxsize=pool_size)
         self._known_settings: frozenset[str] | None = None
+        self._fsyncs: bool | None = None
 
     def _new_client(self, database: str | None) -> Client:
         return Client(
@@ -97,9 +88,24 @@ class Store:
             self._known_settings = frozenset(row[0] for row in self.query(KNOWN_SETTINGS_SQL))
         return self._known_settings
 
+    def fsync_by_table(self) -> dict[str, bool]:
+        """Per durable table, whether the running server fsyncs an insert before acknowledging it, read
+        from the server's MergeTree defaults and the table's own settings (a cluster: its _local table)."""
+        server = dict(self.query(schema.MERGE_TREE_FSYNC))
+        engines = dict(self.query(schema.TABLE_ENGINES, {"db": self.database}))
+        return {
+            table: schema.fsyncs(
+                engines.get(f"{table}_local", engines.get(table, "")), server.get("fsync_after_insert")
+            )
+            for table in schema.DURABLE_TABLES
+        }
+
     def fsyncs_inserts(self) -> bool:
-        """Whether an insert into a DURABLE_TABLES table is on disk when ClickHouse acknowledges it."""
-        return "fsync_after_insert" in self.known_settings()
+        """Whether an insert into every durable table is on disk when ClickHouse acknowledges it
+        (read once per process; `migrate` is what changes it)."""
+        if self._fsyncs is None:
+            self._fsyncs = all(self.fsync_by_table().values())
+        return self._fsyncs
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
         with self.connection() as client:
@@ -123,7 +129,7 @@ class Store:
         if not columns or not columns[0]:
             return 0
         sql = f"INSERT INTO {self.database}.{table} ({', '.join(names)}) VALUES"
-        settings = insert_settings_for(self.known_settings(), table)
+        settings = insert_settings_for(self.known_settings())
         with self.connection() as client:
             client.execute(sql, columns, columnar=True, settings=settings)
         return len(columns[0])
@@ -139,22 +145,30 @@ class Store:
         """Apply the schema (replicated + Distributed ON CLUSTER when a cluster is named); idempotent.
         Returns the statements run, for the CLI to report."""
         applied = []
-        ddl = (
-            schema.cluster_statements(self.database, cluster) if cluster else schema.statements(self.database)
-        )
         client = self._new_client(None)
         try:
+            fsync = "fsync_after_insert" in dict(client.execute(schema.MERGE_TREE_FSYNC))
+            ddl = (
+                schema.cluster_statements(self.database, cluster, fsync)
+                if cluster
+                else schema.statements(self.database, fsync)
+            )
             for statement in ddl:
                 client.execute(statement)
                 applied.append(statement.split("(")[0].strip())
             present = set(client.execute(schema.EXISTING_COLUMNS, {"db": self.database}))
-            for statement in schema.add_column_statements(self.database, present, cluster):
+            engines = dict(client.execute(schema.TABLE_ENGINES, {"db": self.database}))
+            more = schema.add_column_statements(self.database, present, cluster)
+            if fsync:
+                more += schema.fsync_statements(self.database, engines, cluster)
+            for statement in more:
                 client.execute(statement)
                 applied.append(statement)
         except UNAVAILABLE_ERRORS as exc:
             raise StoreUnavailable(f"ClickHouse unavailable: {exc}") from exc
         finally:
             client.disconnect()
+        self._fsyncs = None
         return applied
 
     def close(self) -> None:

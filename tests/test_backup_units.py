@@ -50,9 +50,9 @@ def test_row_codec_round_trips_every_type_we_store() -> None:
     assert row_decoder(types)(encode_row(row)) == row
 
 
-def test_checksum_expression_hashes_uuid_and_decimal_as_text() -> None:
+def test_checksum_expression_hashes_uuid_as_text_and_decimal_as_its_smallest_unit() -> None:
     expr = checksum_expression([("id", "UUID"), ("revenue", "Decimal(18, 2)"), ("ts", "DateTime")])
-    assert expr == "toString(id), toString(revenue), ts"
+    assert expr == "toString(id), toInt64(revenue * 100), ts"
 
 
 def test_manifest_round_trip_and_damaged_manifest_refused() -> None:

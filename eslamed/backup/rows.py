@@ -7,6 +7,7 @@ inserts (UUID, datetime, Decimal ...).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -60,10 +61,20 @@ def row_decoder(types: Sequence[str]) -> Callable[[bytes], list[Any]]:
     return decode
 
 
+_DECIMAL = re.compile(r"Decimal\(\d+, *(\d+)\)")
+
+
 def checksum_expression(columns: Sequence[tuple[str, str]]) -> str:
-    """Arguments for cityHash64 over whole rows; 18.16 only hashes UUID/Decimal as text."""
+    """Arguments for cityHash64 over whole rows. 18.16 hashes a UUID only as text; a Decimal is hashed
+    as a whole number of its smallest unit, since toString(Decimal) keeps trailing zeros on
+    18.16 ('6500.00') and drops them on newer servers ('6500')."""
     args = []
     for name, ch_type in columns:
-        needs_text = "UUID" in ch_type or "Decimal" in ch_type
-        args.append(f"toString({name})" if needs_text else name)
+        decimal = _DECIMAL.fullmatch(ch_type)
+        if decimal:
+            args.append(f"toInt64({name} * {10 ** int(decimal.group(1))})")
+        elif "UUID" in ch_type:
+            args.append(f"toString({name})")
+        else:
+            args.append(name)
     return ", ".join(args)

@@ -89,13 +89,13 @@ LEAD_CONVERSIONS = (
     "SELECT " + CONVERSION_COLUMNS + " FROM {db}.conversions"
     " WHERE lead_id = %(lead_id)s AND (conversion_id, version) IN ("
     + LATEST_CONVERSION_KEYS.replace("{where}", "lead_id = %(lead_id)s")
-    + ") ORDER BY deal_seq"
+    + ") ORDER BY deal_seq, created_at, cid"
 )
 
 CONVERSION_LIST = (
     "SELECT " + CONVERSION_COLUMNS + ", lead_name FROM {db}.conversions"
     " ANY LEFT JOIN (SELECT lead_id, argMax(name, version) AS lead_name FROM {db}.leads GROUP BY lead_id)"
-    " USING lead_id"
+    " AS lead_names USING lead_id"
     " WHERE (conversion_id, version) IN (" + LATEST_CONVERSION_KEYS.replace("{where}", "1") + ")"
     " AND (%(state)s = '' OR state = %(state)s)"
     " ORDER BY created_at DESC, cid DESC LIMIT %(limit)s"
@@ -174,7 +174,7 @@ STATS_VISITS = (
 STATS_LEAD_COLUMNS = (
     "toString(lead_id) AS id, toString(toDate(created_at, 'Europe/Istanbul')) AS day, status,"
     " source AS channel, if(last_source != '', last_source, first_source) AS traffic,"
-    " utm_campaign AS campaign, variant, city, device, path(landing_page) AS landing"
+    " utm_campaign AS campaign, variant, city, device, " + events.url_path("landing_page") + " AS landing"
 )
 
 STATS_LEADS = (
@@ -207,13 +207,14 @@ STATS_SALES = (
     " toString(toDate(closed_at, 'Europe/Istanbul')) AS day, revenue FROM {db}.conversions"
     " WHERE (conversion_id, version) IN ("
     + LATEST_CONVERSION_KEYS.replace("{where}", _SALES_IN_RANGE)
-    + ")) ANY LEFT JOIN ("
+    + ")) AS sales ANY LEFT JOIN ("
     "SELECT lead_id, if(last_source != '', last_source, first_source) AS traffic, utm_campaign AS campaign,"
-    " variant, city, device, path(landing_page) AS landing FROM {db}.leads WHERE (lead_id, version) IN ("
+    " variant, city, device, " + events.url_path("landing_page") + " AS landing"
+    " FROM {db}.leads WHERE (lead_id, version) IN ("
     + LATEST_LEAD_KEYS.replace(
         "{where}", "lead_id IN (SELECT lead_id FROM {db}.conversions WHERE " + _SALES_IN_RANGE + ")"
     )
-    + ")) USING lead_id"
+    + ")) AS sale_leads USING lead_id"
 )
 
 # The owner's corrections of those sales (RETRACTION, RESTATEMENT), one row each, oldest first,

@@ -1,4 +1,24 @@
-"""Queries on `events`."""
+"""Queries on `events`, and the URL fragments every query shares."""
+
+# ClickHouse's path() and domain() disagree across versions on a URL without a scheme (18.16 gives '',
+# newer servers guess a host), so a stored URL is read only as an absolute URL or an absolute path.
+_ABSOLUTE = "match({url}, '^[a-zA-Z][a-zA-Z0-9+.-]*://')"
+
+
+def url_path(url: str) -> str:
+    """SQL for the path of `url`: path() of an absolute URL, a leading-slash path without its query,
+    else ''; the same on every server version."""
+    absolute = _ABSOLUTE.format(url=url)
+    return (
+        f"if({absolute}, path({url}),"
+        f" if(substring({url}, 1, 1) = '/', replaceRegexpOne({url}, '[?#].*$', ''), ''))"
+    )
+
+
+def url_host(url: str) -> str:
+    """SQL for the host of an absolute `url`, '' for anything else, the same on every server version."""
+    return f"if({_ABSOLUTE.format(url=url)}, domain({url}), '')"
+
 
 EXISTING_IDS = "SELECT event_id FROM {db}.events WHERE event_id IN %(ids)s"
 COUNT = "SELECT count(), uniqExact(event_id) FROM {db}.events"
@@ -11,7 +31,7 @@ PV = "props_values[indexOf(props_keys, 'pv')]"
 # own site (its referrer is the page's own host) comes second, so a visit still lands where it came in.
 ORDER_KEY = (
     "(toUInt64(toUInt32(ts)) * 2"
-    " + (ref_host != '' AND ref_host = replaceRegexpOne(domain(url), '^www\\\\.', '')))"
+    " + (ref_host != '' AND ref_host = replaceRegexpOne(" + url_host("url") + ", '^www\\\\.', '')))"
 )
 
 # Sessions, as Plausible derives them: a visitor's events with no more than this many seconds
