@@ -28,11 +28,11 @@ import requests
 
 from eslamed.config import parse_clickhouse_url
 from eslamed.devtools.clickhouse_server import LocalClickHouse, free_port
+from eslamed.devtools.paths import GEOIP_CITY
 from eslamed.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "loadtest" / "results"
-GEOIP = REPO.parent / "shared" / "geoip" / "GeoIP2-City-Test.mmdb"
 UA = "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile"
 CHUNK = 100_000
 
@@ -177,7 +177,7 @@ def start_server(clickhouse_url: str, secret: str, workdir: Path) -> tuple[subpr
     env.update(
         CLICKHOUSE_URL=clickhouse_url,
         ADMIN_SECRET=secret,
-        GEOIP_CITY_DB=str(GEOIP),
+        GEOIP_CITY_DB=str(GEOIP_CITY),
         SPOOL_DIR=str(workdir / "spool"),
         DATA_DIR=str(workdir / "data"),
         CLICKHOUSE_TIMEOUT_S="10",

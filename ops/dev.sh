@@ -6,17 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(clickhouse-server clickhouse-client chromium python3-venv zookeeper docker-compose)
-
-APT_PACKAGES+=(wrk)  # loadtest/bench_track.py drives the server with wrk
-APT_PACKAGES+=(caddy)  # tests/test_caddy_edge.py runs the shipped ops/Caddyfile in front of the server
-APT_PACKAGES+=(faketime)  # the demo week's server runs on a moved clock (eslamed/devtools/fake_clock.py)
+# Serving needs ClickHouse and Python; the demo week's server runs on libfaketime (faketime, 100 KB).
+RUN_PACKAGES=(clickhouse-server clickhouse-client python3-venv faketime)
+# The tests add a browser, the shipped Caddyfile's server, wrk for loadtest/bench_track.py and ZooKeeper
+# (with its Java runtime) for the two-server cluster test. Docker is for deploys only (ops/README.md).
+TEST_PACKAGES=(chromium caddy wrk zookeeper)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 install_system() {
   local missing=()
-  for pkg in "${APT_PACKAGES[@]}"; do
+  for pkg in "$@"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -26,26 +26,26 @@ install_system() {
   fi
 }
 
-install_python() {
+install_python() {  # $1: what to install, '.' (serving) or '.[dev]' (tests too)
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  local stamp=.venv/.installed-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)
+  local stamp=.venv/.installed-$(cat setup.cfg pyproject.toml <(echo "$1") | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ]; then
     .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q -e '.[dev]'
+    .venv/bin/pip install -q -e "$1"
     touch "$stamp"
   fi
 }
 
 case "${1:-}" in
   run)
-    install_system
-    install_python
+    install_system "${RUN_PACKAGES[@]}"
+    install_python .
     exec .venv/bin/python -m eslamed.devtools.local_run
     ;;
   test)
     shift
-    install_system
-    install_python
+    install_system "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+    install_python '.[dev]'
     .venv/bin/ruff check .
     .venv/bin/ruff format --check .
     exec .venv/bin/python -m pytest "$@"

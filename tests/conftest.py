@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,21 +18,34 @@ from tests.support.server import ServerProcess, base_env
 pytest_plugins = ["tests.support.google_fixtures"]
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGTERM (CI's timeout, a stopped job) ends the run as Ctrl-C does, so every fixture's teardown runs;
+    a SIGKILL is covered by the servers themselves (eslamed/devtools/children.py)."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+signal.signal(signal.SIGTERM, _interrupted)
+
+
 @pytest.fixture(scope="session")
 def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalClickHouse]:
     server = LocalClickHouse(tmp_path_factory.mktemp("clickhouse"))
-    server.start()
-    yield server
-    server.stop()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
 def own_clickhouse(tmp_path: Path) -> Iterator[LocalClickHouse]:
     """A private server for tests that stop, pause or kill it."""
     server = LocalClickHouse(tmp_path / "clickhouse")
-    server.start()
-    yield server
-    server.stop()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 def migrated_store(server: LocalClickHouse) -> Store:
@@ -62,9 +76,11 @@ def make_server(tmp_path: Path) -> Iterator:
         started.append(server)
         return server.start() if start else server
 
-    yield factory
-    for server in started:
-        server.stop()
+    try:
+        yield factory
+    finally:
+        for server in started:
+            server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eslamed.devtools import children
+
 CONFIG = """<?xml version="1.0"?>
 <yandex>
     <logger><level>warning</level><log>{root}/log/server.log</log><errorlog>{root}/log/error.log</errorlog>
@@ -102,9 +104,15 @@ class LocalClickHouse:
         if cpus:
             cmd = ["taskset", "-c", cpus, *cmd]
         log = (self.root / "log" / "stdout.log").open("ab")
-        self.process = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.root, start_new_session=True
-        )
+        self.process = children.spawn(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.root)
+        try:
+            self._wait_listening(timeout_s)
+        except BaseException:
+            self.stop()  # a server that did not come up is never left behind
+            raise
+
+    def _wait_listening(self, timeout_s: float) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -126,9 +134,7 @@ class LocalClickHouse:
     def stop(self) -> None:
         if self.process is None:
             return
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
+        children.reap(self.process)
         self.process = None
         deadline = time.monotonic() + 10
         while self.accepting() and time.monotonic() < deadline:

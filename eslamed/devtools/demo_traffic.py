@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from eslamed.devtools import geoip_sample
 from eslamed.devtools.fake_clock import FakeClock
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
@@ -165,8 +166,13 @@ class DemoClient:
             time.sleep(min(wait_s, 30))
         return reply
 
-    def site_headers(self, user_agent: str) -> dict[str, str]:
-        return {"User-Agent": user_agent, "Origin": self.site, "Accept-Language": "tr-TR"}
+    def site_headers(self, user_agent: str, visit: Visit | None = None) -> dict[str, str]:
+        """A visitor's request as the site's proxy forwards it: the visitor's own (sample Istanbul)
+        address in X-Forwarded-For, which a server believes only from its TRUSTED_PROXIES."""
+        headers = {"User-Agent": user_agent, "Origin": self.site, "Accept-Language": "tr-TR"}
+        if visit is not None:
+            headers["X-Forwarded-For"] = geoip_sample.address_for(visit.visitor_id)
+        return headers
 
     def admin_get(self, path: str) -> dict[str, Any]:
         reply = self.http.get(f"{self.base}/api/admin{path}", headers=self.admin, timeout=15)
@@ -373,7 +379,9 @@ def perform(client: DemoClient, step: Step, seeded: Seeded) -> None:
         assert step.visit is not None
         for index in range(len(step.visit.pages)):
             batch = page_events(step.visit, index, client.site)
-            reply = client.post("/api/track", {"events": batch}, client.site_headers(step.visit.user_agent))
+            reply = client.post(
+                "/api/track", {"events": batch}, client.site_headers(step.visit.user_agent, step.visit)
+            )
             if reply.status_code != 202:
                 raise RuntimeError(f"/api/track: {reply.status_code} {reply.text[:200]}")
             seeded.events += len(batch)
@@ -382,7 +390,7 @@ def perform(client: DemoClient, step: Step, seeded: Seeded) -> None:
         time.sleep(TYPING_S)
         body = {**step.body, "url": f"{client.site}{step.body['url']}"}
         agent = step.visit.user_agent if step.visit else UAS["desktop"][0]
-        reply = client.post("/api/lead", body, client.site_headers(agent))
+        reply = client.post("/api/lead", body, client.site_headers(agent, step.visit))
         if reply.status_code not in (200, 201, 202):
             raise RuntimeError(f"/api/lead: {reply.status_code} {reply.text[:200]}")
         seeded.leads.append(body["lead_id"])

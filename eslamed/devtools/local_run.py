@@ -18,14 +18,14 @@ from pathlib import Path
 
 import requests
 
-from eslamed.devtools import demo_traffic
+from eslamed.devtools import demo_traffic, geoip_sample
 from eslamed.devtools.clickhouse_server import LocalClickHouse
 from eslamed.devtools.fake_clock import FakeClock
 from eslamed.devtools.server_process import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
 VAR = REPO / "var"
-SHARED_GEOIP = REPO.parent / "shared" / "geoip" / "GeoIP2-City-Test.mmdb"
+SAMPLE_GEOIP = VAR / "geoip" / "eslamed-istanbul-sample.mmdb"
 
 
 def admin_secret() -> str:
@@ -45,7 +45,9 @@ def demo(env: dict[str, str], site: str) -> None:
     now = datetime.now(UTC)
     try:
         faked = clock.env(start=demo_traffic.week_start(now))
-        server = ServerProcess({**env, **faked, "FLUSH_INTERVAL_S": "0.2"}, workdir, workers=1)
+        # the demo client stands in for the site's proxy: its X-Forwarded-For carries each visitor's address
+        demo_env = {**env, **faked, "FLUSH_INTERVAL_S": "0.2", "TRUSTED_PROXIES": "127.0.0.1/32"}
+        server = ServerProcess(demo_env, workdir, workers=1)
     except RuntimeError as exc:
         print(f"demo data skipped: {exc}", flush=True)
         return
@@ -76,7 +78,8 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("CLICKHOUSE_URL", f"{clickhouse.url}/eslamed")
     env.setdefault("ADMIN_SECRET", admin_secret())
-    env.setdefault("GEOIP_CITY_DB", str(SHARED_GEOIP))
+    if "GEOIP_CITY_DB" not in env:
+        env["GEOIP_CITY_DB"] = str(geoip_sample.build(SAMPLE_GEOIP))
     env.setdefault("SPOOL_DIR", str(VAR / "spool"))
     env.setdefault("DATA_DIR", str(VAR / "data"))
     env.setdefault("SITE_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")

@@ -1,9 +1,8 @@
-"""Where the repository and the shared data (MaxMind test databases) live, for dev tools and tests."""
+"""Where the repository and its test data (the MaxMind test databases, tests/data/geoip) live, for dev tools
+and tests. Nothing here reads a folder beside the checkout: a bare clone has everything."""
 
-import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("ESLAMED_SHARED_DIR", REPO.parent / "shared"))
-GEOIP_DIR = SHARED / "geoip"
+GEOIP_DIR = REPO / "tests" / "data" / "geoip"
 GEOIP_CITY = GEOIP_DIR / "GeoIP2-City-Test.mmdb"

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import requests
 
+from eslamed.devtools import children
 from eslamed.devtools.clickhouse_server import free_port
 from eslamed.devtools.paths import REPO
 
@@ -54,16 +55,15 @@ class ServerProcess:
         cmd = [sys.executable, "-m", "gunicorn", "-c", str(self.repo / "gunicorn.conf.py"), self.app]
         if self.cpus and shutil.which("taskset"):
             cmd = ["taskset", "-c", self.cpus, *cmd]
-        self.process = subprocess.Popen(
-            cmd,
-            cwd=self.repo,
-            env=env,
-            stdout=self.log_path.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        self.process = children.spawn(
+            cmd, cwd=self.repo, env=env, stdout=self.log_path.open("ab"), stderr=subprocess.STDOUT
         )
         if wait:
-            self.wait_ready()
+            try:
+                self.wait_ready()
+            except BaseException:
+                self.stop(signal.SIGKILL, timeout_s=5)  # a server that did not come up is never left behind
+                raise
         return self
 
     def wait_ready(self, timeout_s: float = 30.0) -> None:
@@ -107,8 +107,8 @@ class ServerProcess:
             try:
                 self.process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+                children.reap(self.process)
+        children.forget(self.process)
         code = self.process.returncode
         self.process = None
         return code

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eslamed.devtools import children
 from eslamed.devtools.clickhouse_server import free_port
 
 ZOOKEEPER_JAR = Path("/usr/share/java/zookeeper.jar")
@@ -42,12 +41,17 @@ class LocalZooKeeper:
             f"{ZOOKEEPER_JAR}:{LOGGER_JAR}",
             "org.apache.zookeeper.server.ZooKeeperServerMain",
         ]
-        self.process = subprocess.Popen(
-            [*cmd, str(config)],
-            stdout=(self.root / "zookeeper.log").open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        self.process = children.spawn(
+            [*cmd, str(config)], stdout=(self.root / "zookeeper.log").open("ab"), stderr=subprocess.STDOUT
         )
+        try:
+            return self._wait_serving(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_serving(self, timeout_s: float) -> LocalZooKeeper:
+        assert self.process is not None
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -69,7 +73,6 @@ class LocalZooKeeper:
             return False
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=30)
+        if self.process:
+            children.reap(self.process)
         self.process = None
