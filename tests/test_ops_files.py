@@ -162,3 +162,19 @@ def test_cluster_compose_config_resolves(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert len(run.stdout.split()) == 3 + 4 + 2 + 1
+
+
+def _dev_sh_packages(name: str) -> list[str]:
+    text = (OPS / "dev.sh").read_text()
+    return re.search(rf"^{name}=\(([^)]*)\)", text, re.M).group(1).split()
+
+
+def test_run_command_installs_only_what_serving_needs() -> None:
+    """Issue 21 item 5: `bash ops/dev.sh run` installs ClickHouse, Python and the demo clock's libfaketime;
+    browsers, proxies, load tools, ZooKeeper (and its Java) and Docker are the test command's or a deploy's."""
+    run = _dev_sh_packages("RUN_PACKAGES")
+    assert run == ["clickhouse-server", "clickhouse-client", "python3-venv", "faketime"]
+    forbidden = {"docker.io", "docker-compose", "containerd", "zookeeper", "default-jre", "caddy", "wrk"}
+    assert not forbidden & set(run)
+    assert set(_dev_sh_packages("TEST_PACKAGES")) == {"chromium", "caddy", "wrk", "zookeeper"}
+    assert "docker" not in (OPS / "dev.sh").read_text().replace("Docker is for deploys", "")

@@ -187,11 +187,14 @@ def _migrate(engine: Engine1816 | CurrentEngine, db: str) -> None:
         engine.run(statement, {})
 
 
-@pytest.fixture(scope="module")
-def parity(clickhouse, written: Written, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Parity]:
+# The current engine at its own defaults, and with the setting defaults of the production pin (ops/docker-compose.yml).
+@pytest.fixture(scope="module", params=["", "24.8"], ids=["current", "compat-24.8"])
+def parity(
+    request: pytest.FixtureRequest, clickhouse, written: Written, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Parity]:
     client = Client("127.0.0.1", port=clickhouse.tcp_port)
     old = Engine1816(client)
-    new = CurrentEngine(tmp_path_factory.mktemp("chdb"), old)
+    new = CurrentEngine(tmp_path_factory.mktemp("chdb"), old, request.param)
     db = f"parity_{uuid.uuid4().hex[:8]}"
     errors: dict[str, str] = {}
     both = (old, new)

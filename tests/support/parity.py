@@ -108,12 +108,16 @@ class Engine1816:
 class CurrentEngine:
     """chdb in-process: the current ClickHouse, with text statements bound by the 18.16 driver."""
 
-    def __init__(self, path: Path, binder: Engine1816) -> None:
+    def __init__(self, path: Path, binder: Engine1816, compatibility: str = "") -> None:
+        """`compatibility`: run with the setting defaults of that older release (the pinned image's)."""
         from chdb import session
 
         self.session = session.Session(str(path))
         self.binder = binder
+        if compatibility:
+            self.session.query(f"SET compatibility = '{compatibility}'")
         self.name = "current " + self.text("SELECT version()")[0][0]
+        self.name += f" (compatibility {compatibility})" if compatibility else ""
         for setting in (
             "output_format_json_quote_64bit_integers",
             "output_format_json_quote_decimals",
