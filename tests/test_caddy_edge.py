@@ -3,14 +3,17 @@ can no longer choose the address the app sees. Each loopback source address is o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
 from tests.support.caddy import CaddyProcess
-from tests.support.clients import send_raw
+from tests.support.clients import BROWSER_UA, new_event, send_raw
 from tests.support.leads import SITE, form_lead, lead_env
 from tests.support.server import METRICS_AUTH
 
@@ -35,8 +38,11 @@ def edge(clickhouse, store, make_server, tmp_path: Path) -> Iterator[CaddyProces
         },
     )
     caddy = CaddyProcess(tmp_path / "caddy", server.port).start()
-    yield caddy
-    caddy.stop()
+    caddy.app = server
+    try:
+        yield caddy
+    finally:
+        caddy.stop()
 
 
 def admin(caddy: CaddyProcess, source: str, secret: str, forged: str | None = None) -> int:
@@ -76,3 +82,45 @@ def test_caddy_does_not_forward_metrics(edge: CaddyProcess) -> None:
     assert status == 404 and b"eslamed_" not in body
     status, _, body = send_raw("GET", edge.url, "/METRICS", None, METRICS_AUTH, ATTACKER)
     assert status in (401, 404) and b"eslamed_" not in body
+
+
+def workers_cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes so far, from /proc/<pid>/stat."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def beacon(edge: CaddyProcess, source: str, user_agent: str) -> tuple[int, float]:
+    body = orjson.dumps({"events": [new_event(url=f"{SITE}/fiyat")]})
+    headers = {"Origin": SITE, "Content-Type": "application/json", "User-Agent": user_agent}
+    started = time.perf_counter()
+    status = send_raw("POST", edge.url, "/api/track", body, headers, source)[0]
+    return status, time.perf_counter() - started
+
+
+def test_long_user_agents_cost_what_short_ones_do(edge: CaddyProcess) -> None:
+    """Issue 27 A: 60 beacons with 8 KB User-Agents (a shape that costs ua-parser about 140 ms each) from one
+    address use under 1 s of the workers' CPU in total, and a normal visitor interleaved with them keeps
+    its p50 within 2x of the same run with ordinary User-Agents from that address."""
+    workers = edge.app.worker_pids()
+    for _ in range(5):  # warm both workers' caches for the visitor
+        beacon(edge, OWNER, BROWSER_UA)
+
+    def round_of(agent_for: Callable[[int], str]) -> tuple[float, float]:
+        before, visitor = workers_cpu_s(workers), []
+        for i in range(60):
+            assert beacon(edge, ATTACKER, agent_for(i))[0] == 202
+            status, took = beacon(edge, OWNER, BROWSER_UA)
+            assert status == 202
+            visitor.append(took)
+        return workers_cpu_s(workers) - before, statistics.median(visitor)
+
+    _, baseline_p50 = round_of(lambda i: BROWSER_UA)
+    long_agents = [f"Mozilla/5.0 ({'Linux; ' * 1125}{i})" for i in range(60)]
+    assert all(7800 < len(ua) < 8000 for ua in long_agents)
+    cpu_s, attacked_p50 = round_of(long_agents.__getitem__)
+    assert cpu_s < 1.0, f"workers used {cpu_s:.2f} s of CPU for 60 long-UA beacons and 60 visitor beacons"
+    assert attacked_p50 <= 2 * baseline_p50, (attacked_p50, baseline_p50)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from limits import parse as parse_limit
@@ -38,6 +39,17 @@ def cors_headers(origin: str, allowed: tuple[str, ...]) -> list[tuple[str, str]]
     if origin and origin.rstrip("/") in allowed:
         return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
     return []
+
+
+def cross_site(origin: str, fetch_site: str, host: str, allowed: tuple[str, ...]) -> bool:
+    """Whether a browser sent this POST from a page that is not ours (issue 27 B): its Origin is neither a
+    configured site origin nor the server's own host, or, without an Origin, Sec-Fetch-Site says cross-site.
+    Such a request is refused, so no other website can make its visitors create leads or events; a client
+    that sends neither header (curl, an old browser) is let through, as the site's per-IP limits apply."""
+    if origin:
+        origin = origin.rstrip("/")
+        return origin not in allowed and urlsplit(origin).netloc.lower() != host.lower()
+    return fetch_site.lower() == "cross-site"
 
 
 def request_ip(environ: dict[str, Any], runtime: Runtime) -> str:
@@ -82,6 +94,19 @@ class TrackEndpoint:
         if method != "POST":
             return self._reject(
                 start_response, "405 Method Not Allowed", "method", {"error": "use POST"}, [("Allow", "POST")]
+            )
+        if cross_site(
+            environ.get("HTTP_ORIGIN", ""),
+            environ.get("HTTP_SEC_FETCH_SITE", ""),
+            environ.get("HTTP_HOST", ""),
+            settings.site_origins,
+        ):
+            return self._reject(
+                start_response,
+                "403 Forbidden",
+                "cross_site",
+                {"error": "cross-site request refused: post from the site's own pages", "field": ""},
+                headers,
             )
 
         content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()

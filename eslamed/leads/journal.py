@@ -7,9 +7,11 @@ aside, then sends its records; a file is deleted only after every record in it i
 ClickHouse. Records already there (a replay cut short, an insert that landed after its
 timeout) are skipped by lead_id, so each lead arrives exactly once.
 
-A record that parses but cannot be stored (a field missing, a value of the wrong type) is
-moved to `quarantine.jsonl` next to the journal, alerted and counted, and the replay goes
-on: one bad record must not hold back every later lead.
+A record that parses but cannot be stored (a field missing, a value of the wrong type, an id that is not a
+UUID) is moved to `quarantine.jsonl` next to the journal, alerted and counted, and the replay goes on: one
+bad record must not hold back every later lead. Records are checked against the row schema before they are
+sent, and ClickHouse's own data errors (a value it cannot parse or convert) quarantine too; only connection
+and availability errors leave a record for the next try (issue 27 D).
 """
 
 from __future__ import annotations
@@ -39,8 +41,20 @@ APPEND_WAIT_S = 10.0
 
 # Replay(records) stores the records that are not yet in ClickHouse; raises StoreUnavailable.
 Replay = Callable[[list[dict[str, Any]]], int]
-# Not the record's fault: ClickHouse away, or refusing for its own reasons (too many parts, memory).
-RETRY_LATER = (StoreUnavailable, ServerException)
+# Check(record) raises (KeyError, ValueError, TypeError) when the record cannot become a row.
+Check = Callable[[dict[str, Any]], object]
+# ClickHouse error codes that blame the data sent, on 18.16 and current servers alike: CANNOT_PARSE_TEXT,
+# CANNOT_PARSE_QUOTED_STRING, CANNOT_PARSE_INPUT_ASSERTION_FAILED, CANNOT_PARSE_DATE, CANNOT_PARSE_DATETIME,
+# TYPE_MISMATCH, ARGUMENT_OUT_OF_BOUND, CANNOT_CONVERT_TYPE, CANNOT_PARSE_NUMBER, INCORRECT_DATA,
+# CANNOT_PARSE_UUID. Any other server error (too many parts, memory, a timeout) is ClickHouse's own trouble.
+DATA_ERROR_CODES = frozenset({6, 26, 27, 38, 41, 53, 69, 70, 72, 117, 376})
+
+
+def retry_later(exc: BaseException) -> bool:
+    """Not the record's fault: ClickHouse away, or refusing for reasons of its own; the record waits."""
+    if isinstance(exc, StoreUnavailable):
+        return True
+    return isinstance(exc, ServerException) and exc.code not in DATA_ERROR_CODES
 
 
 class LeadJournal:
@@ -132,14 +146,29 @@ class LeadJournal:
             "ALERT journal %s: a lead record cannot be stored (%s); kept in %s", path.name, reason, QUARANTINE
         )
 
+    def _checked(self, path: Path, entries: list[tuple[bytes, Any]], check: Check) -> list[tuple[bytes, Any]]:
+        """The entries that can become rows; the others are quarantined before anything is sent."""
+        lines, good = path.read_bytes().splitlines(), []
+        for line, record in entries:
+            try:
+                if not isinstance(record, dict):
+                    raise TypeError(f"a record is a JSON object, not {type(record).__name__}")
+                check(record)
+            except (KeyError, ValueError, TypeError) as exc:
+                self._quarantine(path, line, lines, f"{type(exc).__name__}: {exc}")
+            else:
+                good.append((line, record))
+        return good
+
     def _store(self, path: Path, entries: list[tuple[bytes, Any]], store_records: Replay) -> int:
-        """All records in one insert; when that fails for a reason of the records' own (a missing
-        field, a value the driver cannot encode), one by one, quarantining each that still fails."""
+        """All records in one insert; when that fails for a reason of the records' own (a value the
+        driver cannot encode, a value ClickHouse refuses to parse), one by one, quarantining each that
+        still fails."""
         try:
             return store_records([record for _, record in entries]) if entries else 0
-        except RETRY_LATER:
-            raise
         except Exception as exc:
+            if retry_later(exc):
+                raise
             log.warning(
                 "journal %s: replay failed (%s: %s); storing one by one", path.name, type(exc).__name__, exc
             )
@@ -148,13 +177,13 @@ class LeadJournal:
         for line, record in entries:
             try:
                 stored += store_records([record])
-            except RETRY_LATER:
-                raise
             except Exception as exc:
+                if retry_later(exc):
+                    raise
                 self._quarantine(path, line, lines, f"{type(exc).__name__}: {exc}")
         return stored
 
-    def replay(self, store_records: Replay) -> int:
+    def replay(self, store_records: Replay, check: Check) -> int:
         """Send every journaled lead to ClickHouse; returns how many were new there. One worker at a time."""
         lock_fd = try_lock(self._replay_lock)
         if lock_fd is None:
@@ -164,7 +193,7 @@ class LeadJournal:
             self._rotate()
             for path in sorted(self.directory.glob(f"{REPLAY_PREFIX}*.jsonl")):
                 entries, bad = self._read(path)
-                stored += self._store(path, entries, store_records)
+                stored += self._store(path, self._checked(path, entries, check), store_records)
                 if bad:
                     kept = self.directory / f"{BAD_PREFIX}{path.stem}.jsonl"
                     kept.write_bytes(b"\n".join(bad) + b"\n")

@@ -15,7 +15,7 @@ from flask_limiter import Limiter
 
 import eslamed.ratelimit
 from eslamed import metrics
-from eslamed.ingest.track import cors_headers, request_ip
+from eslamed.ingest.track import cors_headers, cross_site, request_ip
 from eslamed.ingest.useragent import classify
 from eslamed.leads.service import LeadService, new_record
 from eslamed.leads.validate import MAX_BODY_BYTES, LeadError, parse_body, validate_lead
@@ -101,6 +101,22 @@ def submit() -> tuple[Response, int]:
             response.headers["Access-Control-Max-Age"] = "86400"
         return response, 204
     started = time.perf_counter()
+    if cross_site(
+        request.headers.get("Origin", ""),
+        request.headers.get("Sec-Fetch-Site", ""),
+        request.host,
+        _runtime().settings.site_origins,
+    ):
+        _drain()
+        return _error(
+            403,
+            LeadError(
+                "cross_site",
+                "",
+                "Bu form yalnızca sitenin kendi sayfalarından gönderilebilir.",
+                "Cross-site request refused: post from the site's own pages.",
+            ),
+        )
     content_type = (request.mimetype or "").lower()
     if content_type not in ACCEPTED_TYPES:
         _drain()

@@ -29,7 +29,7 @@ from eslamed.leads import tap_dedupe
 from eslamed.leads.group_insert import GroupInsert
 from eslamed.leads.journal import LeadJournal
 from eslamed.leads.spam import spam_reason, status_for
-from eslamed.leads.writer import LeadWriter, new_version
+from eslamed.leads.writer import LeadWriter, check_record, new_version
 from eslamed.locks import LockTimeout, held
 from eslamed.notify.message import LeadSummary
 from eslamed.notify.notifier import Notifier
@@ -191,7 +191,7 @@ class LeadService:
 
     def replay_once(self) -> int:
         with gevent.Timeout(max(self.timeout_s * 10, 10.0), StoreUnavailable("journal replay timed out")):
-            stored = self.journal.replay(self._store_missing)
+            stored = self.journal.replay(self._store_missing, check_record)
         metrics.JOURNAL_REPLAYED.inc(stored)
         return stored
 

@@ -37,6 +37,24 @@ def to_row(record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+# Filled in by attribution when a journaled lead is replayed; every other row field is in the record.
+ATTRIBUTED = frozenset({"click_id_origin", "landing_page", "first_source", "last_source"})
+
+
+def check_record(record: dict[str, Any]) -> None:
+    """Raises KeyError, ValueError or TypeError when a journal record (attributed or not yet) cannot
+    become its rows: the replay quarantines it instead of sending it."""
+    uuid.UUID(record["lead_id"])
+    for name in ("version", "created_at", "consent"):
+        if not isinstance(record[name], int | float):
+            raise TypeError(f"{name} must be a number, not {type(record[name]).__name__}")
+    for name in ROW_TEXT:
+        if (name not in ATTRIBUTED or name in record) and not isinstance(record[name], str):
+            raise TypeError(f"{name} must be text, not {type(record[name]).__name__}")
+    if record.get("ref"):
+        ref_row(record)
+
+
 def ref_row(record: dict[str, Any]) -> dict[str, Any]:
     """A WhatsApp tap's reference code bound to its lead, click id and page (issue 16)."""
     return {

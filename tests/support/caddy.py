@@ -8,12 +8,15 @@ and upstream through the environment variables the file reads, and the admin end
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
+from eslamed.devtools import children
 from eslamed.devtools.clickhouse_server import free_port
+from eslamed.devtools.server_process import ServerProcess
 from tests.support.paths import REPO
 
 CADDYFILE = REPO / "ops" / "Caddyfile"
@@ -31,6 +34,7 @@ class CaddyProcess:
         self.upstream_port = upstream_port
         self.port = free_port()
         self.process: subprocess.Popen | None = None
+        self.app: ServerProcess | None = None  # the server behind it, for tests that read its workers
 
     @property
     def url(self) -> str:
@@ -52,7 +56,7 @@ class CaddyProcess:
             "APP_UPSTREAM": f"127.0.0.1:{self.upstream_port}",
         }
         log = (self.workdir / "caddy.log").open("wb")
-        self.process = subprocess.Popen(
+        self.process = children.spawn(
             [caddy, "run", "--config", str(config), "--adapter", "caddyfile"],
             env=env,
             stdout=log,
@@ -69,6 +73,5 @@ class CaddyProcess:
         raise AssertionError("caddy did not start: " + (self.workdir / "caddy.log").read_text())
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            children.reap(self.process, signal.SIGTERM)
