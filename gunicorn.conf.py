@@ -11,6 +11,7 @@ import sys
 
 from eslamed import logs
 from eslamed.config import ConfigError, load_settings
+from eslamed.durable import keep_private
 
 try:
     _settings = load_settings()
@@ -19,7 +20,8 @@ except ConfigError as _exc:
     sys.exit(2)
 
 logs.configure([_settings.admin_secret], os.environ.get("ESLAMED_LOG_LEVEL", "info"))
-_settings.spool_dir.mkdir(parents=True, exist_ok=True)
+# the master drains dead workers' ring slots and holds the metrics files: private, as the workers' files
+keep_private(_settings.data_dir, _settings.spool_dir)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_settings.metrics_dir)
 
 bind = os.environ.get("ESLAMED_BIND", "127.0.0.1:8000")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from eslamed.backup import command as backup_command
 from eslamed.config import ConfigError, Settings, load_settings
+from eslamed.durable import PRIVATE_UMASK
 from eslamed.conversions import commands as conversion_commands
 from eslamed.notify.vapid import cmd_vapid_keys
 from eslamed.site import cli as site_cli
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)  # backups, journals and outboxes written by a command are the owner's alone
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

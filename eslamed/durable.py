@@ -6,6 +6,7 @@ polls), never a blocking `flock`, or a second greenlet would block the whole wor
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -32,6 +33,26 @@ def fsync_dir(directory: Path) -> None:
         fsync_fd(fd)
     finally:
         os.close(fd)
+
+
+# DATA_DIR and SPOOL_DIR hold names, phone numbers and messages (journal, outbox, ring): nobody else on
+# the host reads them, whatever umask the process was started with (issue 27 G).
+PRIVATE_UMASK = 0o077
+
+
+def keep_private(*roots: Path) -> None:
+    """From now on every file this process creates is 0600 and every directory 0700; what is already
+    under `roots` (left by an older version or another umask) is tightened to the same."""
+    os.umask(PRIVATE_UMASK)
+    for root in roots:
+        root.mkdir(parents=True, exist_ok=True)
+        for directory, _dirs, files in os.walk(root):
+            os.chmod(directory, 0o700)
+            for name in files:
+                path = Path(directory, name)
+                if not path.is_symlink():
+                    with contextlib.suppress(FileNotFoundError):  # renamed or consumed meanwhile
+                        path.chmod(0o600)
 
 
 MEMORY_FILESYSTEMS = frozenset({"tmpfs", "ramfs"})

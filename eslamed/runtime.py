@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from limits.strategies import FixedWindowRateLimiter
 
 from eslamed.config import Settings
+from eslamed.durable import keep_private
 from eslamed.ingest.event_sink import EventSink
 from eslamed.ingest.geo import GeoLookup
 from eslamed.leads.group_insert import GroupInsert
@@ -49,6 +50,7 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
+        keep_private(settings.data_dir, settings.spool_dir)
         storage = SharedFileStorage(storage_uri(settings.ratelimit_file))
         return cls(
             settings=settings,

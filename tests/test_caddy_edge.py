@@ -122,5 +122,8 @@ def test_long_user_agents_cost_what_short_ones_do(edge: CaddyProcess) -> None:
     long_agents = [f"Mozilla/5.0 ({'Linux; ' * 1125}{i})" for i in range(60)]
     assert all(7800 < len(ua) < 8000 for ua in long_agents)
     cpu_s, attacked_p50 = round_of(long_agents.__getitem__)
+    print(
+        f"long UAs: {cpu_s:.2f} s worker CPU; visitor p50 {attacked_p50 * 1000:.1f} ms (baseline {baseline_p50 * 1000:.1f} ms)"
+    )
     assert cpu_s < 1.0, f"workers used {cpu_s:.2f} s of CPU for 60 long-UA beacons and 60 visitor beacons"
     assert attacked_p50 <= 2 * baseline_p50, (attacked_p50, baseline_p50)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import orjson
 
 from tests.support.clients import BROWSER_UA, dumps, new_event, post_raw
-from tests.support.leads import SITE, form_lead, lead_env
+from tests.support.leads import SITE, form_lead, lead_env, post_lead
 from tests.support.peers import telegram_peer
 from tests.support.polling import wait_for
 
@@ -50,3 +52,45 @@ def test_cross_site_leads_and_beacons_are_refused_and_leave_nothing(clickhouse, 
         assert store.query(f"SELECT count() FROM {store.database}.events") == [(0,)]
     finally:
         telegram.stop()
+
+
+def _modes(root: Path) -> dict[str, str]:
+    """Every file and directory under root with its permission bits, e.g. {'outbox': '700'}."""
+    out = {}
+    for path in [root, *root.rglob("*")]:
+        if not path.is_symlink():
+            out[str(path.relative_to(root)) or "."] = f"{path.stat().st_mode & 0o777:o}"
+    return out
+
+
+def test_data_and_spool_files_are_private_whatever_the_umask(
+    clickhouse, store, make_server, tmp_path
+) -> None:
+    """G: under umask 000, the outbox entry (name, phone, message), the journal, the ring and every other
+    file under DATA_DIR and SPOOL_DIR is 0600 in a 0700 directory; a 0644 file an older version left is
+    tightened at start."""
+    telegram = telegram_peer().start()
+    telegram.fail_first(1000)  # the notification stays in the outbox
+    old = tmp_path / "data" / "outbox"
+    old.mkdir(parents=True)
+    (old / "left-by-an-older-version.json").write_text('{"phone": "+905321234567"}')
+    (old / "left-by-an-older-version.json").chmod(0o644)
+    previous = os.umask(0)
+    try:
+        server = make_server(clickhouse, store, **lead_env(telegram))
+        assert post_lead(server.url, form_lead()).status_code == 201
+        beacon = dumps({"events": [new_event(url=f"{SITE}/fiyat")]})
+        assert post_raw(server.url, "/api/track", beacon, {"Origin": SITE})[0] == 202
+        wait_for(lambda: telegram.requests, what="a notification attempt")
+        entries = wait_for(lambda: list((tmp_path / "data" / "outbox").glob("*.json")), what="outbox entry")
+        assert any(b"+90532" in e.read_bytes() for e in entries if "older" not in e.name)
+    finally:
+        os.umask(previous)
+        telegram.stop()
+    for root in (tmp_path / "data", tmp_path / "spool"):
+        modes = _modes(root)
+        loose = {
+            name: mode for name, mode in modes.items() if mode != ("700" if (root / name).is_dir() else "600")
+        }
+        assert loose == {}, f"{root.name}: {loose}"
+        assert len(modes) > 3, modes
