@@ -9,8 +9,8 @@ from pathlib import Path
 
 from eslamed.backup import command as backup_command
 from eslamed.config import ConfigError, Settings, load_settings
-from eslamed.durable import PRIVATE_UMASK
 from eslamed.conversions import commands as conversion_commands
+from eslamed.durable import PRIVATE_UMASK
 from eslamed.notify.vapid import cmd_vapid_keys
 from eslamed.site import cli as site_cli
 

@@ -52,6 +52,7 @@ class Settings:
     lead_rate_limit: str = "5/minute"
     admin_allowed_ips: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     admin_fail_limit: str = "20/minute"
+    webhook_fail_limit: str = "20/minute"
     cloudflare_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     metrics_token: str = ""
     site_dist: Path = Path("site/dist")
@@ -113,6 +114,10 @@ CLOUDFLARE_RANGES = (
 # Values that ship in ops/env.example and docs: anyone who read them knows them.
 PLACEHOLDER_MARKERS = ("change-me", "changeme", "example", "placeholder", "your-", "secret", "password")
 MIN_DISTINCT_CHARS = 10
+
+
+# Secrets that authenticate a webhook sender (issue 27 F): set means strong, as ADMIN_SECRET in production.
+WEBHOOK_SECRETS = ("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "CALL_WEBHOOK_SECRET")
 
 
 def weak_secret(value: str) -> str | None:
@@ -231,6 +236,11 @@ def load_settings(
     admin_secret = _required(values, "ADMIN_SECRET")
     metrics_token = values.get("METRICS_TOKEN", "").strip()
     clickhouse = parse_clickhouse_url(_required(values, "CLICKHOUSE_URL"))
+    for name in WEBHOOK_SECRETS:
+        if values.get(name) and not values[name].strip():
+            raise ConfigError(f"{name} is blank; unset it to switch the webhook off, or set a real secret")
+        if production and values.get(name):
+            _production_secret(name, values[name])
     if production:
         _production_secret("ADMIN_SECRET", admin_secret)
         if metrics_token:
@@ -272,6 +282,7 @@ def load_settings(
         lead_rate_limit=values.get("LEAD_RATE_LIMIT") or "5/minute",
         admin_allowed_ips=parse_cidrs("ADMIN_ALLOWED_IPS", values.get("ADMIN_ALLOWED_IPS", "")),
         admin_fail_limit=values.get("ADMIN_FAIL_LIMIT") or "20/minute",
+        webhook_fail_limit=values.get("WEBHOOK_FAIL_LIMIT") or "20/minute",
         cloudflare_proxies=_cloudflare(values.get("CLOUDFLARE_PROXIES", "")),
         metrics_token=metrics_token,
         site_dist=Path(values.get("SITE_DIST") or "site/dist"),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
 
 import orjson
+import pytest
 
 from tests.support.clients import BROWSER_UA, dumps, new_event, post_raw
 from tests.support.leads import SITE, form_lead, lead_env, post_lead
+from tests.support.meta import CALL_SECRET, call_notice, inbound_env, sign
 from tests.support.peers import telegram_peer
 from tests.support.polling import wait_for
 
@@ -94,3 +97,46 @@ def test_data_and_spool_files_are_private_whatever_the_umask(
         }
         assert loose == {}, f"{root.name}: {loose}"
         assert len(modes) > 3, modes
+
+
+def _settings(**extra: str):
+    from eslamed.config import load_settings
+
+    env = {
+        "CLICKHOUSE_URL": "clickhouse://default:@127.0.0.1:9000/x",
+        "ADMIN_SECRET": "Kq8vN2xR7tLp4sWz9bYc3mHf",
+        **extra,
+    }
+    return load_settings(env=env, dotenv=None, need_geoip=False)
+
+
+def test_webhook_secrets_follow_the_admin_secret_rules() -> None:
+    """F: a whitespace-only secret no longer counts as set (a call signed with " " was accepted), and in
+    production a webhook secret must be as strong as ADMIN_SECRET ("1234" was accepted)."""
+    from eslamed.config import ConfigError
+
+    for name in ("CALL_WEBHOOK_SECRET", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"):
+        with pytest.raises(ConfigError, match=f"{name} is blank"):
+            _settings(**{name: "   "})
+        with pytest.raises(ConfigError, match=f"{name} must be at least 24 characters in production"):
+            _settings(**{name: "1234", "ESLAMED_ENV": "production"})
+        with pytest.raises(ConfigError, match=f"{name} has fewer than 10 different characters"):
+            _settings(**{name: "ab" * 16, "ESLAMED_ENV": "production"})
+        strong = _settings(**{name: "7f3a9c1e5b8d2f6a4c0e9b7d", "ESLAMED_ENV": "production"})
+        assert strong.get(name) == "7f3a9c1e5b8d2f6a4c0e9b7d"
+    assert _settings(CALL_WEBHOOK_SECRET="1234").get("CALL_WEBHOOK_SECRET") == "1234", "development allows it"
+
+
+def test_bad_webhook_signatures_are_limited_per_address(clickhouse, store, make_server) -> None:
+    """F: bad signatures used to be free to try forever; now 20 a minute per address, then 429 for that
+    address (a right signature included, as for the admin secret), while another address is served."""
+    server = make_server(clickhouse, store, **lead_env(), **inbound_env())
+    body = {"call_id": "c-1", "caller": "+905321112233", "called": "+905325550123",
+            "started_at": "2026-12-04T10:00:00Z", "duration_s": 30}  # fmt: skip
+    codes = [call_notice(server.url, body, signature="sha256=" + "0" * 64).status_code for _ in range(25)]
+    assert codes == [401] * 20 + [429] * 5
+    assert call_notice(server.url, body).status_code == 429
+    raw = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", "X-Signature-256": sign(raw, CALL_SECRET)}
+    status, _, _ = post_raw(server.url, "/api/webhooks/call", raw, headers, source_ip="127.0.0.9")
+    assert status == 200

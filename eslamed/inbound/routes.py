@@ -16,6 +16,7 @@ import orjson
 from clickhouse_driver import errors as ch_errors
 from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
+from limits import parse as parse_limit
 
 from eslamed.admin.http import reply
 from eslamed.inbound.attach import Busy, Inbound
@@ -23,12 +24,14 @@ from eslamed.inbound.payloads import CallNotice, Notification, PayloadError, par
 from eslamed.inbound.signature import signature_ok
 from eslamed.leads import routes as leads
 from eslamed.locks import LockTimeout
+from eslamed.ratelimit import rate_key
 from eslamed.runtime import Runtime
 from eslamed.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 EXTENSION = "eslamed_inbound"
+FAIL_SCOPE = "webhook-signature-fail"
 MAX_CHALLENGE = 128
 T = TypeVar("T")
 
@@ -66,8 +69,15 @@ def _signed_json(secret_name: str, header: str) -> tuple[object | None, Response
     secret = _setting(secret_name)
     if not secret:
         return None, _not_configured(secret_name)
+    runtime: Runtime = current_app.extensions["eslamed"]
+    limit, key = parse_limit(runtime.settings.webhook_fail_limit), rate_key(leads.client_ip())
+    if not runtime.limiter.test(limit, FAIL_SCOPE, key):
+        response = _error(429, "too_many_bad_signatures", "too many bad signatures from this address")
+        response.headers["Retry-After"] = "60"
+        return None, response
     body = request.get_data(cache=False)
     if not signature_ok(body, secret, request.headers.get(header)):
+        runtime.limiter.hit(limit, FAIL_SCOPE, key)  # counted per client IP, shared by all workers
         return None, _error(401, "bad_signature", f"{header} is missing or does not match the body")
     try:
         return orjson.loads(body), None

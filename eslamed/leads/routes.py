@@ -32,12 +32,12 @@ def _runtime() -> Runtime:
     return current_app.extensions["eslamed"]
 
 
-def _client_ip() -> str:
+def client_ip() -> str:
     return request_ip(request.environ, _runtime())
 
 
 limiter = Limiter(
-    key_func=lambda: eslamed.ratelimit.rate_key(_client_ip()), default_limits=[], headers_enabled=False
+    key_func=lambda: eslamed.ratelimit.rate_key(client_ip()), default_limits=[], headers_enabled=False
 )
 
 
@@ -148,7 +148,7 @@ def submit() -> tuple[Response, int]:
         return _error(413 if exc.code == "too_large" else 400, exc)
 
     runtime = _runtime()
-    ip = _client_ip()
+    ip = client_ip()
     agent = classify(request.headers.get("User-Agent", ""))
     record = new_record(lead, runtime.geo.lookup(ip), agent, time.time())
     outcome = service(current_app).submit(record)
