@@ -220,3 +220,35 @@ def test_a_call_right_after_a_call_tap_gives_that_lead_the_caller_number(server,
 
     bad = call_notice(server.url, {**body, "started_at": "yesterday"})
     assert (bad.status_code, bad.json()["field"]) == (400, "started_at")
+
+
+def test_guessed_ref_codes_are_limited_and_a_taken_code_never_drops_a_message(server, store) -> None:
+    """Issue 27 E: 200 wrong codes from one number: after 5 its codes are no longer looked up, so even the
+    right code then attaches nothing to a stranger's lead; the real customer's message is attached; and a
+    message to that already-attached code from another number becomes a lead of its own, never dropped."""
+    real_code, gclid = "H4T7Q", "Cj0KCQiAguessed"
+    tap = whatsapp_tap(server.url, gclid, ref=real_code)
+    attacker = "905550001122"
+    codes = [f"{a}{b}{c}ZZ" for a in "ABCDE" for b in "FGHJK" for c in "LMNPQRST"][:200]
+    assert real_code not in codes
+    outcomes = []
+    for n, code in enumerate(codes):
+        reply = deliver(server.url, text_message(attacker, f"Merhaba (ref {code})", f"wamid.guess-{n}"))
+        assert reply.status_code == 200
+        outcomes.append(reply.json()["messages"][0]["outcome"])
+    assert outcomes[0] == "new_lead" and set(outcomes[1:]) == {"known_number"}, "the guesser is a lead, once"
+    hit = deliver(server.url, text_message(attacker, f"Merhaba (ref {real_code})", "wamid.guess-hit"))
+    assert hit.json()["messages"][0]["outcome"] == "known_number"
+    assert current(store, tap)["phone"] == "", "past the limit the right code attached nothing"
+
+    customer = deliver(
+        server.url, text_message(SENDER, f"Fiyat alabilir miyim? (ref {real_code})", "wamid.real")
+    )
+    assert customer.json()["messages"][0] == {"outcome": "attached", "lead_id": tap}
+    assert current(store, tap)["phone"] == "+" + SENDER
+
+    other = deliver(server.url, text_message(STRANGER, f"Ben de soruyorum (ref {real_code})", "wamid.other"))
+    second = other.json()["messages"][0]
+    assert second["outcome"] == "new_lead" and second["lead_id"] != tap
+    assert current(store, second["lead_id"])["phone"] == "+" + STRANGER
+    assert current(store, tap)["phone"] == "+" + SENDER, "the first customer keeps the tap's lead"

@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from limits import parse as parse_limit
+
 from eslamed.admin.lead_changes import change_log_row, next_row
 from eslamed.config import ConfigError, Settings
 from eslamed.inbound.payloads import CallNotice, WhatsAppMessage
@@ -33,7 +35,12 @@ from eslamed.sql import inbound as sql
 
 log = logging.getLogger(__name__)
 
-REF_WINDOW = timedelta(days=30)
+# A tap's code is answered within the visit's day; older codes no longer attach (issue 27 E).
+REF_WINDOW = timedelta(hours=24)
+# Wrong codes one sender may try before its codes are no longer looked up: 33.5 million codes, so a
+# guesser needs millions of tries, and gets five an hour.
+REF_MISS_LIMIT = parse_limit("5/hour")
+REF_MISS_SCOPE = "whatsapp-ref-miss"
 CALL_CLOCK_SKEW = timedelta(minutes=1)
 LOCK_BUCKETS = 1024
 NO_AGENT = Agent("", "", "", False)
@@ -81,6 +88,7 @@ class Inbound:
         self.call_window = call_window(settings)
         self.locks_dir = settings.locks_dir / "inbound"
         self.wait_s = settings.clickhouse_timeout_s * 3 + 5
+        self.limiter = leads.runtime.limiter
 
     def _lock(self, name: str) -> Path:
         bucket = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % LOCK_BUCKETS
@@ -155,12 +163,18 @@ class Inbound:
         except InvalidPhone:
             return Handled(INVALID_SENDER, "")
         code = find_ref(message.text)
-        if code:
+        if code and self.limiter.test(REF_MISS_LIMIT, REF_MISS_SCOPE, phone):
             lead_id = self._one(sql.REF_LEAD, {"ref": code, "since": _utcnow() - REF_WINDOW})
             lead = self._lead(lead_id) if lead_id else None
-            if lead is not None:
+            if lead is None:
+                self.limiter.hit(REF_MISS_LIMIT, REF_MISS_SCOPE, phone)
+                log.info("WhatsApp %s: no visit has code %s", mask_phone(phone), code)
+            elif not lead["phone"] or lead["phone"] == phone:
                 note = f"WhatsApp mesajı (ref {code})"
                 return self._attach(lead, phone, message.text, message.profile_name, note)
+            # else the code's lead has another number already: this sender's message is a lead of its own
+        elif code:
+            log.warning("WhatsApp %s: too many wrong codes, code %s not looked up", mask_phone(phone), code)
         known = self._one(sql.LEAD_BY_PHONE, {"phone": phone})
         if known:
             return Handled(KNOWN_NUMBER, known)
