@@ -252,3 +252,20 @@ def test_guessed_ref_codes_are_limited_and_a_taken_code_never_drops_a_message(se
     assert second["outcome"] == "new_lead" and second["lead_id"] != tap
     assert current(store, second["lead_id"])["phone"] == "+" + STRANGER
     assert current(store, tap)["phone"] == "+" + SENDER, "the first customer keeps the tap's lead"
+
+
+def test_a_second_whatsapp_tap_in_the_visit_keeps_its_code_and_the_click(server, store) -> None:
+    """Seen with issue 27: the visit's second tap is answered with the first tap's lead, but its own code was
+    never recorded, so a message quoting it arrived without the ad click. Now the code leads to that lead."""
+    visitor, gclid = str(uuid.uuid4()), "Cj0KCQiSecondTap"
+    taps = []
+    for ref in ("M3N4P", "Q5R6S"):
+        body = form_lead(source="whatsapp", name="", phone="", message="", ref=ref, gclid=gclid,
+                         visitor_id=visitor, url=f"https://eslamed.example/fiyat?gclid={gclid}", fill_ms=None)  # fmt: skip
+        reply = post_lead(server.url, body)
+        assert reply.status_code in (200, 201), reply.text
+        taps.append(reply.json()["lead_id"])
+    assert taps[1] == taps[0], "the second tap of the visit is the first one's lead"
+    answer = deliver(server.url, text_message(SENDER, "Merhaba (ref Q5R6S)", "wamid.second-tap"))
+    assert answer.json()["messages"][0] == {"outcome": "attached", "lead_id": taps[0]}
+    assert current(store, taps[0])["gclid"] == gclid and current(store, taps[0])["phone"] == "+" + SENDER

@@ -29,7 +29,7 @@ from eslamed.leads import tap_dedupe
 from eslamed.leads.group_insert import GroupInsert
 from eslamed.leads.journal import LeadJournal
 from eslamed.leads.spam import spam_reason, status_for
-from eslamed.leads.writer import LeadWriter, check_record, new_version
+from eslamed.leads.writer import LeadWriter, check_record, new_version, ref_row
 from eslamed.locks import LockTimeout, held
 from eslamed.notify.message import LeadSummary
 from eslamed.notify.notifier import Notifier
@@ -130,6 +130,8 @@ class LeadService:
                 )
             if earlier_tap:
                 earlier_id, status = earlier_tap
+                if record.get("ref"):  # this tap's code leads to the visit's lead, with its click
+                    self.writer.store.insert_rows("lead_refs", [ref_row({**record, "lead_id": earlier_id})])
                 return Outcome(
                     200, {"lead_id": earlier_id, "status": public_status(status), "duplicate": True}
                 )
