@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from tests.support.admin import AUTH
+from tests.support.clients import BROWSER_UA
 from tests.support.leads import form_lead, lead_env, post_lead
 from tests.support.meta import (
     REF,
@@ -204,6 +206,8 @@ def test_a_call_right_after_a_call_tap_gives_that_lead_the_caller_number(server,
     assert (answer.status_code, answer.json()) == (200, {"outcome": "attached", "lead_id": tap["lead_id"]})
     assert current(store, tap["lead_id"])["phone"] == "+905324445566"
     assert current(store, tap["lead_id"])["gclid"] == gclid
+    page = requests.get(f"{server.url}/api/admin/leads/{tap['lead_id']}", headers=AUTH, timeout=10).json()
+    assert page["history"][-1]["note"].endswith("içindeki tek arama dokunuşu"), "how sure the match is"
     assert call_notice(server.url, body).json()["outcome"] == "duplicate"
 
     later = {**body, "caller": "05427778899", "started_at": _iso(now + timedelta(minutes=30))}
@@ -269,3 +273,37 @@ def test_a_second_whatsapp_tap_in_the_visit_keeps_its_code_and_the_click(server,
     answer = deliver(server.url, text_message(SENDER, "Merhaba (ref Q5R6S)", "wamid.second-tap"))
     assert answer.json()["messages"][0] == {"outcome": "attached", "lead_id": taps[0]}
     assert current(store, taps[0])["gclid"] == gclid and current(store, taps[0])["phone"] == "+" + SENDER
+
+
+def test_a_fake_call_tap_does_not_take_the_credit_for_the_next_real_call(server, store) -> None:
+    """Issue 27 C, the hijack replayed: a real visitor taps "call" from our page; an attacker fakes a call tap
+    carrying their own gclid. Cross-site the fake is refused outright; sent without any Origin it is a second
+    candidate, and then the real call is attached to neither: it becomes a call lead of its own whose page
+    lists both taps for the owner to choose."""
+    real = form_lead(source="call", name="", phone="", message="", gclid="Cj0KReal", fill_ms=None)
+    assert post_lead(server.url, real).status_code == 201
+    fake = form_lead(source="call", name="", phone="", message="", gclid="Cj0KAttacker", fill_ms=None)
+    cross = post_lead(
+        server.url, fake, headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+    )
+    assert cross.status_code == 403
+    headless = requests.post(
+        f"{server.url}/api/lead", json=fake, headers={"User-Agent": BROWSER_UA}, timeout=10
+    )
+    assert headless.status_code == 201
+
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    body = {
+        "caller": "+90 532 444 55 66",
+        "called": "+902125550123",
+        "started_at": _iso(now),
+        "duration_s": 60,
+    }
+    answer = call_notice(server.url, body).json()
+    assert answer["outcome"] == "ambiguous_call_taps"
+    assert answer["lead_id"] not in (real["lead_id"], fake["lead_id"])
+    assert current(store, real["lead_id"])["phone"] == "" and current(store, fake["lead_id"])["phone"] == ""
+    assert current(store, answer["lead_id"])["phone"] == "+905324445566"
+    page = requests.get(f"{server.url}/api/admin/leads/{answer['lead_id']}", headers=AUTH, timeout=10).json()
+    notes = " ".join(change["note"] for change in page["history"])
+    assert real["lead_id"] in notes and fake["lead_id"] in notes and "doğru talebi siz seçin" in notes

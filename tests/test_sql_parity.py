@@ -402,7 +402,7 @@ CATALOGUE: dict[str, Callable[[Parity], list[Case]]] = {
     ],
     "inbound.SEEN": lambda p: [(inbound.SEEN.format(db=p.db), {"channel": "whatsapp", "key": "wamid.1"})],
     "inbound.LEAD_BY_PHONE": lambda p: [(inbound.LEAD_BY_PHONE.format(db=p.db), {"phone": p.picks["phone"]})],
-    "inbound.CALL_TAP": lambda p: [(inbound.CALL_TAP.format(db=p.db), _bounds())],
+    "inbound.CALL_TAPS": lambda p: [(inbound.CALL_TAPS.format(db=p.db), _bounds())],
     "leads.EXISTING": lambda p: [(leads.EXISTING.format(db=p.db), {"ids": tuple(p.picks["leads"])})],
     "leads.VISITOR_HISTORY": lambda p: [
         (

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from limits import parse as parse_limit
 
@@ -44,6 +45,7 @@ REF_MISS_SCOPE = "whatsapp-ref-miss"
 CALL_CLOCK_SKEW = timedelta(minutes=1)
 LOCK_BUCKETS = 1024
 NO_AGENT = Agent("", "", "", False)
+ISTANBUL = ZoneInfo("Europe/Istanbul")
 NAMESPACE = uuid.UUID("6f1c3a52-8f0e-4d59-9a57-0b7e2c1f4d10")
 
 # outcomes recorded in `inbound.outcome`
@@ -53,6 +55,9 @@ KNOWN_NUMBER = "known_number"
 NEW_LEAD = "new_lead"
 DUPLICATE = "duplicate"
 INVALID_SENDER = "invalid_sender"
+AMBIGUOUS = (
+    "ambiguous_call_taps"  # a new call lead: several taps could be the caller's, none was given the number
+)
 
 
 class Busy(Exception):
@@ -202,9 +207,33 @@ class Inbound:
             "since": notice.started_at - self.call_window,
             "until": notice.started_at + CALL_CLOCK_SKEW,
         }
-        tap = self._one(sql.CALL_TAP, window)
-        lead = self._lead(tap) if tap else None
+        taps = self.store.query(sql.CALL_TAPS.format(db=self.db), window)
+        minutes = f"{self.call_window.total_seconds() / 60:g} dk"
+        lead = self._lead(taps[0][0]) if len(taps) == 1 else None
         if lead is not None:
-            return self._attach(lead, phone, "", "", "Arama (telefon santrali)")
+            note = f"Arama (telefon santrali): aramadan önceki {minutes} içindeki tek arama dokunuşu"
+            return self._attach(lead, phone, "", "", note)
         lead_id = uuid.uuid5(NAMESPACE, f"call:{notice.key}")
-        return self._new_lead(lead_id, "call", phone, "", "")
+        handled = self._new_lead(lead_id, "call", phone, "", "")
+        if len(taps) > 1:
+            # Several visitors tapped "call" just before: which one called is a guess, and a wrong guess
+            # gives a stranger's ad click the sale. The call stays a lead of its own; the owner chooses.
+            listed = "; ".join(
+                f"{created.replace(tzinfo=UTC).astimezone(ISTANBUL):%H:%M} {url or '(sayfa yok)'} [{tap_id}]"
+                for tap_id, created, url in taps
+            )
+            note = (
+                f"Bu aramadan önceki {minutes} içinde {len(taps)} arama dokunuşu var, hangisinin aradığı"
+                f" belli değil; doğru talebi siz seçin: {listed}"
+            )
+            self._note(lead_id, note)
+            return Handled(AMBIGUOUS, handled.lead_id)
+        return handled
+
+    def _note(self, lead_id: uuid.UUID, note: str) -> None:
+        """A note on the lead's page (its history), as the owner's own notes are written."""
+        lead = self._lead(str(lead_id))
+        if lead is not None:
+            row = next_row(lead, _utcnow())
+            self.store.insert_rows("leads", [row])
+            self.store.insert_rows("lead_changes", [change_log_row(row, note)])

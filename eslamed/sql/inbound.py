@@ -21,15 +21,17 @@ WHERE current_phone = %(phone)s
 ORDER BY created DESC LIMIT 1
 """
 
-# The newest call tap still without a number, made shortly before the call started.
-CALL_TAP = """
-SELECT toString(lead_id) FROM (
+# The call taps still without a number made shortly before the call started, newest first: one is the
+# caller's for sure only when it is the only one (issue 27 C).
+CALL_TAPS = """
+SELECT toString(lead_id), created, url FROM (
     SELECT lead_id, argMax(source, version) AS src, argMax(phone, version) AS current_phone,
-           argMax(status, version) AS current_status, argMax(created_at, version) AS created
+           argMax(status, version) AS current_status, argMax(created_at, version) AS created,
+           argMax(url, version) AS url
     FROM {db}.leads
     WHERE created_at >= toDateTime(%(since)s) AND created_at <= toDateTime(%(until)s)
     GROUP BY lead_id
 )
 WHERE src = 'call' AND current_phone = '' AND current_status != 'SPAM'
-ORDER BY created DESC LIMIT 1
+ORDER BY created DESC, lead_id LIMIT 10
 """
