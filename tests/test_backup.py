@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import secrets
+import shutil
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -475,3 +476,40 @@ def test_history_notes_and_whatsapp_made_through_the_server_come_back_after_rest
     assert owner_view(again.url, lead_id) == seen
     replay = deliver(again.url, message)  # Meta retries a delivery it sent before the backup
     assert replay.json()["messages"] == [{"outcome": "duplicate", "lead_id": ""}]
+
+
+def test_restore_does_not_trust_a_plaintext_file_slipped_into_a_sealed_backup(
+    store: Store, tmp_path: Path, clickhouse, key: tuple[str, Path]
+) -> None:
+    """Issue 27 H: someone with write access to the bucket copies a sealed backup and swaps its leads file for
+    a plaintext one of their own (its manifest entry marked plaintext, its sha256 right). With the key given,
+    the restore refuses; without it, plaintext is read only with --allow-plaintext. Backup directories are
+    0700 under umask 000."""
+    seeded(store)
+    target_dir, forged_dir = tmp_path / "backups", tmp_path / "forger"
+    env = cli_env(clickhouse, store, tmp_path, BACKUP_TARGET=str(target_dir), BACKUP_RECIPIENT=key[0])
+    old_umask = os.umask(0)
+    try:
+        assert run_cli(env, "backup", timeout_s=120).returncode == 0
+        forger = {**env, "BACKUP_TARGET": str(forged_dir), "BACKUP_PLAINTEXT": "1", "BACKUP_RECIPIENT": ""}
+        assert run_cli(forger, "backup", timeout_s=120).returncode == 0
+    finally:
+        os.umask(old_umask)
+    dirs = [p for p in target_dir.rglob("*") if p.is_dir()]
+    assert dirs and {oct(p.stat().st_mode & 0o777) for p in dirs} == {"0o700"}
+
+    [manifest_path] = target_dir.glob("backups/*/manifest.json")
+    [forged_manifest] = forged_dir.glob("backups/*/manifest.json")
+    manifest, plain = json.loads(manifest_path.read_text()), json.loads(forged_manifest.read_text())
+    theirs = next(f for f in plain["files"] if f["table"] == "leads")
+    shutil.copy(forged_dir / theirs["key"], target_dir / theirs["key"])
+    manifest["files"] = [theirs if f["table"] == "leads" else f for f in manifest["files"]]
+    manifest_path.write_text(json.dumps(manifest))
+    wipe(store)
+
+    with_key = run_cli({**env, "BACKUP_IDENTITY_FILE": str(key[1])}, "restore", "latest", timeout_s=120)
+    assert with_key.returncode == 1
+    assert "is not encrypted although a key was given" in with_key.stderr, with_key.stderr
+    without = run_cli(env, "restore", "latest", timeout_s=120)
+    assert without.returncode == 1 and "--allow-plaintext" in without.stderr, without.stderr
+    assert not database_exists(store)

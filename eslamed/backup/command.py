@@ -85,6 +85,7 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
             args.backup,
             progress=_progress,
             identity=Path(identity) if identity else None,
+            allow_plaintext=args.allow_plaintext,
         )
     except (BackupRefused, TargetError, StoreUnavailable) as exc:
         sys.stderr.write(f"eslamed restore: refused: {exc}\n")
@@ -116,6 +117,11 @@ def add_parsers(sub: argparse._SubParsersAction, settings: Callable[[], Settings
     restore.add_argument("backup", help="a backup id such as 20261125T031700Z, or latest")
     restore.add_argument("--target", help=where)
     restore.add_argument("--identity", help="the age private key file (default: BACKUP_IDENTITY_FILE)")
+    restore.add_argument(
+        "--allow-plaintext",
+        action="store_true",
+        help="also read files that are not encrypted (backups made with BACKUP_PLAINTEXT=1)",
+    )
     restore.set_defaults(func=lambda args: cmd_restore(args, settings()))
     keygen = sub.add_parser("backup-keygen", help="make the age key pair that encrypts backups")
     keygen.add_argument("out", help="private key file (0600); run this on your own machine, not the server")

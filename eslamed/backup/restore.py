@@ -34,9 +34,34 @@ class RestoreResult:
     seconds: float = 0.0
 
 
+def check_sealing(manifest: Manifest, identity: Path | None, allow_plaintext: bool) -> None:
+    """The bucket is not trusted (issue 27 H): a manifest is only a list of names, so an entry marked
+    plaintext could carry rows someone else wrote. With a key, every file must be sealed to it; a
+    plaintext file (an old backup) is read only when the owner says so."""
+    plain = [f.key for f in manifest.files if not f.recipient]
+    if not plain or allow_plaintext:
+        return
+    if identity is not None:
+        raise BackupRefused(
+            f"backup {manifest.backup_id}: {plain[0]} is not encrypted although a key was given; a file "
+            "that was not sealed may have been put there by someone else (old plaintext backups: "
+            "--allow-plaintext)"
+        )
+    raise BackupRefused(
+        f"backup {manifest.backup_id} is not encrypted ({plain[0]}); restore it only if you know it is "
+        "yours: --allow-plaintext"
+    )
+
+
 def fetch_and_verify(
-    target: Target, manifest: Manifest, workdir: Path, progress: Progress, identity: Path | None = None
+    target: Target,
+    manifest: Manifest,
+    workdir: Path,
+    progress: Progress,
+    identity: Path | None = None,
+    allow_plaintext: bool = False,
 ) -> list[Path]:
+    check_sealing(manifest, identity, allow_plaintext)
     sealed_for = sorted({f.recipient for f in manifest.files if f.recipient})
     if sealed_for and identity is None:
         raise BackupRefused(
@@ -115,7 +140,12 @@ def load_file(
 
 
 def run_restore(
-    store: Store, target: Target, name: str, progress: Progress = print, identity: Path | None = None
+    store: Store,
+    target: Target,
+    name: str,
+    progress: Progress = print,
+    identity: Path | None = None,
+    allow_plaintext: bool = False,
 ) -> RestoreResult:
     started = time.monotonic()
     backup_id = catalog.resolve(target, name)
@@ -127,7 +157,7 @@ def run_restore(
                 f"backup {backup_id} has schema version {manifest.schema_version}, this code knows "
                 f"{schema.SCHEMA_VERSION}: restore with the release that made it"
             )
-        paths = fetch_and_verify(target, manifest, workdir, progress, identity)
+        paths = fetch_and_verify(target, manifest, workdir, progress, identity, allow_plaintext)
         check_target_empty(store, manifest)
         store.migrate()
         check_columns(store, manifest)
