@@ -284,8 +284,10 @@ def plan_leads(visits: list[Visit], now: datetime, rng: random.Random) -> list[S
         body = lead_body(visit, NAMES[n % len(NAMES)], phone, rng)
         steps.append(Step(visit.ended + timedelta(seconds=5), "lead", visit, body=body))
     bot = lead_body(visits[0], "SEO Hizmetleri", "0850 123 45 67", rng)
-    bot.update(
+    bot.update(  # a form whatever the visit it rides on did (a tap visit's body has no name or phone)
         source="form",
+        name="SEO Hizmetleri",
+        phone="0850 123 45 67",
         website="http://seo-hizmet.example",
         fill_ms=400,
         message="Sitenizi 1. sıraya taşıyalım",
