@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import quote
 
 from eslamed.ingest.urls import split_url
 from eslamed.phone import display_phone
@@ -66,11 +67,20 @@ def one_line(text: str) -> str:
     return " ".join("".join(" " if unicodedata.category(c)[0] == "C" else c for c in text).split())
 
 
-def page(summary: LeadSummary) -> str:
+# What may stand in a URL path unescaped; anything else (a space, an emoji, what a dropped newline glued
+# on) is percent-encoded, so the page line can only ever show one path of ours (issue 27 I).
+PATH_SAFE = "/-._~!$&'()*+,;=:@%"
+
+
+def page_path(summary: LeadSummary) -> str:
+    """The path of the lead's page on our site, never its host, query or anything glued after it."""
     parts = split_url(summary.url) if summary.url else None
-    where = one_line(parts.path if parts else "") or one_line(summary.url) or "-"
+    return quote(parts.path if parts else "", safe=PATH_SAFE) or "-"
+
+
+def page(summary: LeadSummary) -> str:
     variant = one_line(summary.variant)
-    return f"{where} (varyant: {variant})" if variant else where
+    return f"{page_path(summary)} (varyant: {variant})" if variant else page_path(summary)
 
 
 def source_label(summary: LeadSummary) -> str:
@@ -122,26 +132,49 @@ def chat_link(summary: LeadSummary) -> str:
     return f"https://wa.me/{summary.phone.lstrip('+')}" if summary.phone else ""
 
 
-def telegram_text(summary: LeadSummary, public_base_url: str = "") -> str:
-    """National-format numbers in plain text are tap-to-call in Telegram's apps; with the site's public
-    base URL configured, the last line opens the lead in the admin PWA."""
-    lines = [
-        f"🔔 {headline(summary)}",
-        suspicious_line(summary),
-        f"👤 Ad: {name_line(summary) or '-'}",
-        f"📞 Telefon: {phone_line(summary)}",
-        f"📄 Sayfa: {page(summary)}",
-        f"📍 Şehir: {city_line(summary)}",
-        f"🎯 Google tıklaması: {click_line(summary)}",
+# A line of the owner's message: (text, literal) pieces. Literal pieces are what a visitor typed or sent;
+# Telegram shows them as code, where it makes no link, number or @mention tappable (issue 27 I).
+Line = list[tuple[str, bool]]
+
+
+def _utf16(text: str) -> int:
+    """Telegram counts entity offsets in UTF-16 code units (an emoji is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def telegram_message(summary: LeadSummary, public_base_url: str = "") -> tuple[str, list[dict[str, Any]]]:
+    """The text and its `code` entities. Our own parts stay live: the national-format number is
+    tap-to-call, and with the site's public base URL the last line opens the lead in the admin PWA."""
+    variant = one_line(summary.variant)
+    lines: list[Line] = [
+        [(f"🔔 {headline(summary)}", False)],
+        [(suspicious_line(summary), False)],
+        [("👤 Ad: ", False), (name_line(summary), True)] if name_line(summary) else [("👤 Ad: -", False)],
+        [(f"📞 Telefon: {phone_line(summary)}", False)],
+        [("📄 Sayfa: ", False), (page_path(summary), True)]
+        + ([(" (varyant: ", False), (variant, True), (")", False)] if variant else []),
+        [(f"📍 Şehir: {city_line(summary)}", False)],
+        [(f"🎯 Google tıklaması: {click_line(summary)}", False)],  # which id field: ours, not typed
     ]
     message = one_line(summary.message)
     if message:
-        lines.append(f"💬 Mesaj: {message[:MAX_MESSAGE_CHARS]}")
+        lines.append([("💬 Mesaj: ", False), (message[:MAX_MESSAGE_CHARS], True)])
     if summary.event == PHONE_ARRIVED:
-        lines.append(f"💚 WhatsApp: {chat_link(summary)}")
+        lines.append([(f"💚 WhatsApp: {chat_link(summary)}", False)])
     if public_base_url:
-        lines.append(f"🔗 Talep: {public_base_url.rstrip('/')}{admin_path(summary)}")
-    return "\n".join(line for line in lines if line)
+        lines.append([(f"🔗 Talep: {public_base_url.rstrip('/')}{admin_path(summary)}", False)])
+    text, entities = "", []
+    for line in (line for line in lines if "".join(piece for piece, _ in line)):
+        text += "\n" if text else ""
+        for piece, literal in line:
+            if literal and piece:
+                entities.append({"type": "code", "offset": _utf16(text), "length": _utf16(piece)})
+            text += piece
+    return text, entities
+
+
+def telegram_text(summary: LeadSummary, public_base_url: str = "") -> str:
+    return telegram_message(summary, public_base_url)[0]
 
 
 def _param(text: str) -> str:

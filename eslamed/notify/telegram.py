@@ -6,7 +6,7 @@ import requests
 
 from eslamed.config import Settings
 from eslamed.notify.channel import DeliveryError, Target, http_failure
-from eslamed.notify.message import LeadSummary, telegram_text
+from eslamed.notify.message import LeadSummary, telegram_message
 
 DEFAULT_BASE = "https://api.telegram.org"
 
@@ -38,9 +38,11 @@ class Telegram:
         return [{"address": self.chat_id}]
 
     def send(self, summary: LeadSummary, target: Target) -> None:
+        text, entities = telegram_message(summary, self.public_base_url)
         body = {
             "chat_id": target["address"],
-            "text": telegram_text(summary, self.public_base_url),
+            "text": text,
+            "entities": entities,  # visitor text shown literally: no tappable links, numbers or @mentions
             "disable_web_page_preview": True,
         }
         try:
