@@ -47,7 +47,7 @@ def edge(clickhouse, store, make_server, tmp_path: Path) -> Iterator[CaddyProces
 
 def admin(caddy: CaddyProcess, source: str, secret: str, forged: str | None = None) -> int:
     headers = {"X-Admin-Secret": secret, **({"CF-Connecting-IP": forged} if forged else {})}
-    return send_raw("GET", caddy.url, "/api/admin/leads", None, headers, source)[0]
+    return send_raw("GET", caddy.admin_url, "/api/admin/leads", None, headers, source)[0]
 
 
 def test_forged_cf_connecting_ip_through_caddy_gets_nothing(edge: CaddyProcess) -> None:
@@ -56,7 +56,7 @@ def test_forged_cf_connecting_ip_through_caddy_gets_nothing(edge: CaddyProcess) 
     assert admin(edge, ATTACKER, SECRET) == 403
     assert admin(edge, ATTACKER, SECRET, forged=OWNER) == 403
     headers = {"X-Admin-Secret": SECRET, "CF-Connecting-IP": OWNER, "X-Forwarded-For": OWNER}
-    assert send_raw("GET", edge.url, "/api/admin/leads", None, headers, ATTACKER)[0] == 403
+    assert send_raw("GET", edge.admin_url, "/api/admin/leads", None, headers, ATTACKER)[0] == 403
 
     # Brute force from an allowed address, a fresh forged address on every try: still one counter.
     codes = [admin(edge, HELPER, f"guess-{i}", forged=f"198.51.{i // 250}.{i % 250}") for i in range(300)]
@@ -127,3 +127,18 @@ def test_long_user_agents_cost_what_short_ones_do(edge: CaddyProcess) -> None:
     )
     assert cpu_s < 1.0, f"workers used {cpu_s:.2f} s of CPU for 60 long-UA beacons and 60 visitor beacons"
     assert attacked_p50 <= 2 * baseline_p50, (attacked_p50, baseline_p50)
+
+
+def test_the_admin_is_served_only_on_its_own_origin(edge: CaddyProcess) -> None:
+    """Issue 27 J: the admin PWA keeps the owner's secret in its origin's storage, so it must not share the
+    public site's origin, where any script on a public page could read it: the site host answers 404 for the
+    admin and its API, and the admin host serves nothing but them."""
+    headers = {"X-Admin-Secret": SECRET}
+    for path in ("/admin/", "/admin/app.js", "/api/admin/leads", "/ADMIN/"):
+        status, _, body = send_raw("GET", edge.url, path, None, headers, OWNER)
+        assert status == 404 and b"X-Admin-Secret" not in body, path
+    assert send_raw("GET", edge.admin_url, "/admin/", None, {}, OWNER)[0] == 200
+    assert send_raw("GET", edge.admin_url, "/api/admin/leads", None, headers, OWNER)[0] == 200
+    for path in ("/", "/fiyat/", "/api/lead", "/api/track", "/metrics"):
+        assert send_raw("GET", edge.admin_url, path, None, {}, OWNER)[0] == 404, path
+    assert send_raw("GET", edge.url, "/healthz", None, {}, OWNER)[0] == 200

@@ -33,12 +33,18 @@ class CaddyProcess:
         self.workdir = workdir
         self.upstream_port = upstream_port
         self.port = free_port()
+        self.admin_port = free_port()
         self.process: subprocess.Popen | None = None
         self.app: ServerProcess | None = None  # the server behind it, for tests that read its workers
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin_url(self) -> str:
+        """The admin's own origin (ADMIN_DOMAIN), served by the same Caddy."""
+        return f"http://127.0.0.1:{self.admin_port}"
 
     def start(self) -> CaddyProcess:
         caddy = shutil.which("caddy")
@@ -52,6 +58,7 @@ class CaddyProcess:
             "XDG_DATA_HOME": str(self.workdir / "data"),
             "XDG_CONFIG_HOME": str(self.workdir / "config"),
             "SITE_DOMAIN": self.url,
+            "ADMIN_DOMAIN": self.admin_url,
             "ACME_EMAIL": "owner@eslamed.example",
             "APP_UPSTREAM": f"127.0.0.1:{self.upstream_port}",
         }
