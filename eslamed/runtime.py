@@ -16,6 +16,7 @@ from eslamed.config import Settings
 from eslamed.durable import keep_private
 from eslamed.ingest.event_sink import EventSink
 from eslamed.ingest.geo import GeoLookup
+from eslamed.ingest.visit_key import Salts
 from eslamed.leads.group_insert import GroupInsert
 from eslamed.ratelimit import SharedFileStorage, storage_uri
 from eslamed.ring.buffer import BufferLayout, WorkerBuffer, claim
@@ -43,6 +44,7 @@ class Runtime:
     limiter: FixedWindowRateLimiter
     layout: BufferLayout
     own_hosts: frozenset[str]
+    salts: Salts
     buffer: WorkerBuffer | None = None
     flusher: Flusher | None = None
     ring_sync: GroupInsert | None = None
@@ -61,6 +63,7 @@ class Runtime:
             own_hosts=frozenset(
                 (urlsplit(o).hostname or "").removeprefix("www.") for o in settings.site_origins
             ),
+            salts=Salts(settings.data_dir / "salts"),
         )
 
     def start_ingest(self) -> None:

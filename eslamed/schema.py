@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS {db}.events (
     screen String,
     lang String,
     props_keys Array(String),
-    props_values Array(String)
+    props_values Array(String),
+    visit_key String
 ) ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(ts)
 ORDER BY (toDate(ts), event_id)
@@ -84,7 +85,8 @@ CREATE TABLE IF NOT EXISTS {db}.leads (
     os String,
     spam_reason String,
     note String,
-    clicked_at DateTime
+    clicked_at DateTime,
+    visit_key String
 ) ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(created_at)
 ORDER BY lead_id
@@ -246,7 +248,8 @@ TABLES: dict[str, str] = {
 # 18.16 has no `ADD COLUMN IF NOT EXISTS`, so `migrate` reads system.columns and adds only what an
 # existing table lacks; new databases get them from CREATE TABLE above.
 ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "leads": (("clicked_at", "DateTime"),),
+    "events": (("visit_key", "String"),),  # issue 22: the cookieless visit key (ingest/visit_key.py)
+    "leads": (("clicked_at", "DateTime"), ("visit_key", "String")),
     "conversions": (
         ("stage", "String"),
         ("conversion_action_id", "String"),

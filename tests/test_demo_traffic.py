@@ -68,6 +68,12 @@ def test_demo_week_arrives_through_the_endpoints_once(clickhouse, store, make_se
     week = (now - timedelta(days=7)).astimezone(demo_traffic.ISTANBUL).date().isoformat()
     stats = requests.get(f"{server.url}/api/admin/stats?from={week}", headers=AUTH, timeout=10).json()
     assert sum(day["visits"] > 0 for day in stats["daily"]) == len(planned_days), "the admin shows the week"
+    # issue 22: one visit per planned visit, whatever its banner answer (a person's count, not our rule);
+    # a visitor without consent is a stranger again on another day, one with consent is one visitor
+    assert stats["totals"]["visits"] == len(visits) == demo_traffic.VISITS
+    people = {v.visitor_id for v in visits if v.consented}
+    people |= {(v.visitor_id, istanbul_day(v.page_times[0])) for v in visits if not v.consented}
+    assert stats["totals"]["visitors"] == len(people)
     assert stats["totals"]["sales"] == 4
 
     assert demo_traffic.seed(server.url, SECRET, clock, now, progress=lines.append) is None, (

@@ -18,8 +18,9 @@ def test_sample_maps_its_addresses_to_istanbul_districts(tmp_path: Path) -> None
         assert geo.lookup("78.160.10.7") == Place("TR", "Istanbul", "Bağcılar")
         assert geo.lookup("95.70.80.200") == Place("TR", "Istanbul", "Beşiktaş")
         assert geo.lookup("81.2.69.142") == Place()  # outside the sample: unknown, never a guess
-        districts = {geo.lookup(geoip_sample.address_for(f"visitor-{n}")).city for n in range(200)}
-        assert districts == {district for _, district in geoip_sample.DISTRICTS}
+        addresses = [geoip_sample.address_for(n) for n in range(2032)]
+        assert len(set(addresses)) == 2032, "every demo visitor an address of their own"
+        assert {geo.lookup(a).city for a in addresses} == {district for _, district in geoip_sample.DISTRICTS}
     finally:
         geo.close()
     assert geoip_sample.build(path) == path  # kept, not rebuilt
@@ -30,7 +31,7 @@ def test_a_visit_forwarded_by_a_trusted_proxy_is_stored_with_its_district(
 ) -> None:
     sample = geoip_sample.build(tmp_path / "sample.mmdb")
     server = make_server(clickhouse, store, GEOIP_CITY_DB=str(sample), TRUSTED_PROXIES="127.0.0.1/32")
-    address = geoip_sample.address_for("ayse")
+    address = geoip_sample.address_for(3)
     body = dumps({"events": [new_event(url="https://eslamed.example/fiyat")]})
     status, _, _ = post_raw(server.url, "/api/track", body, {"X-Forwarded-For": address, **HEADERS})
     assert status == 202

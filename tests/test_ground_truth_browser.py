@@ -7,17 +7,15 @@ It is the real-path sibling of the seeded stats and journey tests (tests/test_ad
 test_admin_api.py's journey, test_leads_attribution_sql.py), whose rows tests/support/events.py
 writes by hand.
 
-What the system can know, and so what the truth is (see eslamed/admin/stats_shape.py):
-- a visitor who accepts cookies is one visitor from the page where they said "Kabul" on; that
-  page's earlier events (its page view) are theirs too; pages before it, and every page of a
-  visitor who refused or never answered, are each a visit and a visitor of their own;
-- a visit's source is that of its first page view: gclid -> paid, a Google referrer -> organic,
-  else direct (later pages of an anonymous visitor carry neither, so they are direct);
-- one call / WhatsApp lead per channel per page view (site.js), and per visit for a visitor
-  with consent (the server);
-- a lead's traffic source is that of its visit; a lead made without consent has no visit to look
-  up and carries no referrer, so it is paid (click id in its URL) or direct: the script has no
-  organic visitor without consent who leaves a lead, since the system cannot know that one.
+The truth is what a person counts (issue 22): each scripted visitor is one person on their own phone
+(a browser of their own, with its own User-Agent, as two phones behind one address differ), and makes one
+visit, whatever they answer on the cookie banner:
+- the visit's source, campaign and landing page are those of its first page (gclid -> paid, a Google
+  referrer -> organic, else direct); every page, tap and lead of the script belongs to it;
+- a lead carries the visit's source, its ad click and campaign, and its landing page, with consent or
+  without (the server finds the visit by its cookieless key);
+- one call / WhatsApp lead per channel per page view (site.js), and per visit from the page where a
+  visitor said "Kabul" on (the server knows them by visitor_id from there).
 Run twice: reading fresh, and with the browser's clock two days back, after the stats of that
 day had been read (and cached) before any of its events arrived.
 """
@@ -156,6 +154,29 @@ SCRIPT = [
         taps=((1, "call"),),
     ),
     v("direct-acil-call", "direct", "none", "/acil", taps=((0, "call"),)),
+    # issue 22: several pages without consent, and the lead on a later page
+    v(
+        "ad-never-answers-form-on-page-3",
+        "ad",
+        "none",
+        "/hizmetler/oksijen-tupu",
+        "/fiyat",
+        "/iletisim",
+        form=(2, "slow"),
+    ),
+    v("ad-refuses-form-on-page-2", "ad", "reject", "/acil", "/iletisim", form=(1, "fast")),
+    v("organic-never-answers-whatsapp-page-2", "organic", "none", "/", "/fiyat", taps=((1, "whatsapp"),)),
+    # "Kabul", then a link tapped at once
+    v(
+        "ad-accepts-then-taps-a-link",
+        "ad",
+        "accept",
+        "/fiyat",
+        "/acil",
+        "/iletisim",
+        quick={0},
+        form=(2, "fast"),
+    ),
 ]
 
 
@@ -211,47 +232,29 @@ def page_url(base: str, visitor: Visitor, index: int, path: str) -> str:
 def ground_truth(
     visitor: Visitor, seen: list[PageSeen]
 ) -> tuple[list[Visit], dict[tuple[str, str], ExpectedLead]]:
-    """The visits and leads this visitor's script makes, by the rules in the module docstring."""
-
-    def source(page: PageSeen) -> str:
-        return (
-            {"ad": "paid", "organic": "organic"}.get(visitor.entry, "direct") if page.index == 0 else "direct"
-        )
-
-    def campaign(page: PageSeen) -> str:
-        return CAMPAIGN if visitor.entry == "ad" and page.index == 0 else ""
-
+    """The one visit and the leads this visitor's script makes, as a person counts them."""
+    source = {"ad": "paid", "organic": "organic"}.get(visitor.entry, "direct")
+    campaign = CAMPAIGN if visitor.entry == "ad" else ""
+    visit = Visit(seen, source, campaign, cta=bool(visitor.taps))
     known_from = visitor.consent_on if visitor.consent == "accept" else len(seen)
-    groups = [[page] for page in seen[:known_from]]
-    if known_from < len(seen):
-        groups.append(seen[known_from:])
-    visits: list[Visit] = []
-    leads: dict[tuple[str, str], ExpectedLead] = {}
-    for pages in groups:
-        visit = Visit(pages, source(pages[0]), campaign(pages[0]))
-        visits.append(visit)
-        indexes = {p.index for p in pages}
-        consented = pages[0].index >= known_from
-        journey = [p.path for p in pages] if consented else []
-        made: dict[object, tuple[PageSeen, str]] = {}
-        for index, channel in visitor.taps:
-            if index in indexes:
-                visit.cta = True
-                made.setdefault(channel if consented else (channel, index), (seen[index], channel))
-        if visitor.form and visitor.form[0] in indexes:
-            made["form"] = (seen[visitor.form[0]], "form")
-        for page, channel in made.values():
-            ad_attribution = visitor.entry == "ad" and (page.index == 0 or (consented and known_from == 0))
-            leads[(visitor.name, f"{channel}@{page.path}")] = ExpectedLead(
-                channel=channel,
-                status="NEW",
-                traffic=visit.source,
-                campaign=CAMPAIGN if ad_attribution else "",
-                variant=page.variant,
-                landing_url=pages[0].url if consented else page.url,
-                journey_paths=journey,
-            )
-    return visits, leads
+    made: dict[object, tuple[PageSeen, str]] = {}
+    for index, channel in visitor.taps:
+        made.setdefault(channel if index >= known_from else (channel, index), (seen[index], channel))
+    if visitor.form:
+        made["form"] = (seen[visitor.form[0]], "form")
+    leads = {
+        (visitor.name, f"{channel}@{page.path}"): ExpectedLead(
+            channel=channel,
+            status="NEW",
+            traffic=source,
+            campaign=campaign,
+            variant=page.variant,
+            landing_url=seen[0].url,
+            journey_paths=[p.path for p in seen],
+        )
+        for page, channel in made.values()
+    }
+    return [visit], leads
 
 
 async def tap(context: BrowserContext, page: Page, channel: str) -> None:
@@ -275,11 +278,13 @@ async def fill_form(page: Page, visitor: Visitor, speed: str) -> None:
     await page.locator("[data-lead-status]").filter(has_text="Teşekkürler").wait_for(timeout=15000)
 
 
-async def visit_site(browser: Browser, base: str, visitor: Visitor, clock: datetime | None) -> list[PageSeen]:
+async def visit_site(
+    browser: Browser, base: str, visitor: Visitor, clock: datetime | None, agent: str
+) -> list[PageSeen]:
     """One visitor in a fresh context (a new person): the script, and what each page was. The
     context outlives the visit, as a phone's browser outlives a closed tab: its last beacon
     leaves from the browser process after the page is gone (run_script closes the browser)."""
-    context = await browser.new_context(user_agent=MOBILE_UA, viewport=PHONE, locale="tr-TR")
+    context = await browser.new_context(user_agent=agent, viewport=PHONE, locale="tr-TR")
     errors: list[str] = []
     try:
         context.set_default_timeout(10000)
@@ -314,27 +319,33 @@ async def visit_site(browser: Browser, base: str, visitor: Visitor, clock: datet
         assert errors == [], f"{visitor.name}: uncaught errors in the page: {errors}"
 
 
+def phone_agent(number: int) -> str:
+    """Each person's own phone: the same browser, another build, so no two share a User-Agent."""
+    return MOBILE_UA.replace("Chrome/120.0", f"Chrome/120.0.6099.{100 + number}")
+
+
 async def run_script(base: str, clock: datetime | None) -> dict[str, list[PageSeen]]:
     async with async_playwright() as p:
-        # The user agent also as a switch: a beacon sent while a page unloads leaves from the browser
-        # process, which the per-context override misses (it would say HeadlessChrome: a bot).
-        args = [*CHROMIUM_ARGS, f"--user-agent={MOBILE_UA}"]
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=args)
         gate = asyncio.Semaphore(PARALLEL)
 
         async def one(visitor: Visitor) -> tuple[str, list[PageSeen]]:
             async with gate:
+                # One browser per person. The user agent also as a switch: a beacon sent while a page
+                # unloads leaves from the browser process, which the per-context override misses (it
+                # would say HeadlessChrome: a bot).
+                agent = phone_agent(SCRIPT.index(visitor))
+                args = [*CHROMIUM_ARGS, f"--user-agent={agent}"]
+                browser = await p.chromium.launch(executable_path=CHROMIUM, args=args)
                 try:
-                    return visitor.name, await visit_site(browser, base, visitor, clock)
+                    seen = await visit_site(browser, base, visitor, clock, agent)
+                    await asyncio.sleep(DWELL_S)  # the browser runs a moment after the last tab closed
+                    return visitor.name, seen
                 except Exception as exc:
                     raise AssertionError(f"visitor {visitor.name}: {exc}") from exc
+                finally:
+                    await browser.close()
 
-        try:
-            visits = dict(await asyncio.gather(*(one(visitor) for visitor in SCRIPT)))
-            await asyncio.sleep(DWELL_S)  # the browser keeps running a moment after the last tab closed
-            return visits
-        finally:
-            await browser.close()
+        return dict(await asyncio.gather(*(one(visitor) for visitor in SCRIPT)))
 
 
 def expected_stats(truth: Truth) -> dict[str, Any]:
@@ -342,7 +353,7 @@ def expected_stats(truth: Truth) -> dict[str, Any]:
     leads = list(truth.leads.values())
     totals = {
         "visits": len(truth.visits),
-        "visitors": len(truth.visits),  # one visit each: every visitor's script takes minutes
+        "visitors": len(truth.visits),  # one person, one visit: every visitor's script takes minutes
         "cta_visits": sum(v.cta for v in truth.visits),
         "leads": len(leads),
     }

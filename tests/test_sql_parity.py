@@ -141,7 +141,12 @@ def written(clickhouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wr
     workdir = tmp_path_factory.mktemp("parity-server")
     source = migrated_store(clickhouse)
     clock = FakeClock(workdir / "clock")
-    env = {**base_env(clickhouse.url, source.database, workdir), **lead_env()}
+    # the demo client stands in for the site's proxy, as in the run command: each visitor its own address
+    env = {
+        **base_env(clickhouse.url, source.database, workdir),
+        **lead_env(),
+        "TRUSTED_PROXIES": "127.0.0.1/32",
+    }
     server = ServerProcess({**env, **clock.env(demo_traffic.week_start(NOW))}, workdir, workers=1)
     try:
         server.start()
@@ -224,6 +229,11 @@ def parity(
         "events": pick("SELECT event_id FROM {db}.events ORDER BY ts, event_id LIMIT 50"),
         "phone": pick("SELECT phone FROM {db}.leads WHERE phone != '' ORDER BY created_at LIMIT 1")[0],
         "ref": (pick("SELECT ref FROM {db}.lead_refs ORDER BY created_at LIMIT 1") or ["K7Q2M"])[0],
+        # the pre-consent visit's key (its first page view carries the GCLID) and a few of the demo's
+        "keys": pick(
+            "SELECT visit_key FROM {db}.events WHERE visit_key != '' GROUP BY visit_key"
+            " ORDER BY max(url LIKE '%%" + GCLID + "%%') DESC, visit_key LIMIT 4"
+        ),
         "tapper": pick(
             "SELECT visitor_id FROM {db}.leads WHERE source = 'whatsapp' ORDER BY created_at LIMIT 1"
         ),
@@ -320,6 +330,16 @@ CATALOGUE: dict[str, Callable[[Parity], list[Case]]] = {
     "admin.JOURNEY": lambda p: [
         (admin.JOURNEY.format(db=p.db), {"visitor_id": p.written.visitor, **_bounds(), "limit": 100})
     ],
+    "admin._JOURNEY": lambda p: [
+        (
+            admin._JOURNEY.format(db=p.db, who="visitor_id = %(visitor_id)s"),
+            {"visitor_id": p.written.visitor, **_bounds(), "limit": 100},
+        )
+    ],
+    "admin.VISIT_JOURNEY": lambda p: [
+        (admin.VISIT_JOURNEY.format(db=p.db), {"visit_key": key, **_bounds(), "limit": 100})
+        for key in p.picks["keys"]
+    ],
     "admin.LATEST_CONVERSION_KEYS": lambda p: [(admin.LATEST_CONVERSION_KEYS.format(db=p.db, where="1"), {})],
     "admin.LEAD_CONVERSIONS": lambda p: [
         (admin.LEAD_CONVERSIONS.format(db=p.db), {"lead_id": lid}) for lid in p.picks["leads"]
@@ -409,6 +429,30 @@ CATALOGUE: dict[str, Callable[[Parity], list[Case]]] = {
             leads.VISITOR_HISTORY.format(db=p.db),
             {"visitor_id": p.written.visitor, "since": datetime(2026, 8, 4)},
         )
+    ],
+    "leads._HISTORY": lambda p: [
+        (
+            leads._HISTORY.format(db=p.db, who="visitor_id = %(visitor_id)s"),
+            {"visitor_id": p.written.visitor, "since": datetime(2026, 8, 4)},
+        )
+    ],
+    "leads.VISIT_HISTORY": lambda p: [
+        (leads.VISIT_HISTORY.format(db=p.db), {"visit_key": key, "since": datetime(2026, 8, 4)})
+        for key in p.picks["keys"]
+    ],
+    "leads._CLICK_TIME": lambda p: [
+        (
+            leads._CLICK_TIME.format(db=p.db, who="visit_key = %(visit_key)s"),
+            {"visit_key": key, "since": datetime(2026, 8, 4), "gclid": GCLID, "gbraid": "", "wbraid": ""},
+        )
+        for key in p.picks["keys"]
+    ],
+    "leads.VISIT_CLICK_TIME": lambda p: [
+        (
+            leads.VISIT_CLICK_TIME.format(db=p.db),
+            {"visit_key": key, "since": datetime(2026, 8, 4), "gclid": GCLID, "gbraid": "", "wbraid": ""},
+        )
+        for key in p.picks["keys"]
     ],
     "leads.CLICK_TIME": lambda p: [
         (
@@ -507,6 +551,8 @@ def test_the_data_covers_what_parity_must_cover(parity: Parity) -> None:
     )
     assert one(claim, {"url": f"%{GCLID}%"}) == [(2, date(2026, 10, 31))]
     assert one(f"SELECT uniqExact(toYYYYMM(ts)) FROM {db}.events") == [(2,)]
+    assert one(f"SELECT countIf(visit_key = '') FROM {db}.events") == [(0,)], "every beacon has its visit key"
+    assert len(parity.picks["keys"]) == 4
     kinds = one(
         f"SELECT adjustment, count() FROM {db}.conversions WHERE adjustment != '' GROUP BY adjustment"
     )

@@ -123,11 +123,13 @@ def get_lead(lead_id: str) -> Response:
     history += db.query_dicts(sql.LEAD_HISTORY.format(db=db.database), key)
     conversions = db.query_dicts(sql.LEAD_CONVERSIONS.format(db=db.database), key)
     events: list[dict[str, Any]] = []
-    if lead["visitor_id"]:
+    journey_sql = sql.JOURNEY if lead["visitor_id"] else sql.VISIT_JOURNEY if lead["visit_key"] else ""
+    if journey_sql:  # by visitor_id with consent, else by the visit's cookieless key (that day only)
         events = db.query_dicts(
-            sql.JOURNEY.format(db=db.database),
+            journey_sql.format(db=db.database),
             {
                 "visitor_id": lead["visitor_id"],
+                "visit_key": lead["visit_key"],
                 "since": lead["created_at"] - JOURNEY_LOOKBACK,
                 "until": now_utc() + timedelta(days=1),
                 "limit": JOURNEY_LIMIT,

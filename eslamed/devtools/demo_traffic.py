@@ -155,6 +155,7 @@ class DemoClient:
         self.http = requests.Session()
         # a step of the server's clock fires its keep-alive timer: a kept connection may be closed under us
         self.http.headers["Connection"] = "close"
+        self.addresses: dict[str, int] = {}  # each visitor's own sample Istanbul address (geoip_sample)
 
     def post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> requests.Response:
         for attempt in range(8):
@@ -171,7 +172,8 @@ class DemoClient:
         address in X-Forwarded-For, which a server believes only from its TRUSTED_PROXIES."""
         headers = {"User-Agent": user_agent, "Origin": self.site, "Accept-Language": "tr-TR"}
         if visit is not None:
-            headers["X-Forwarded-For"] = geoip_sample.address_for(visit.visitor_id)
+            number = self.addresses.setdefault(visit.visitor_id, len(self.addresses))
+            headers["X-Forwarded-For"] = geoip_sample.address_for(number)
         return headers
 
     def admin_get(self, path: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ database (ops/README.md, "GeoIP").
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 from pathlib import Path
 
@@ -56,8 +55,8 @@ def build(path: Path) -> Path:
     return path
 
 
-def address_for(key: str) -> str:
-    """A stable address inside the sample for a visitor (the same visitor, the same district)."""
-    digest = hashlib.sha256(key.encode()).digest()
-    network = ipaddress.ip_network(DISTRICTS[digest[0] % len(DISTRICTS)][0])
-    return str(network[1 + digest[1] % 250])
+def address_for(number: int) -> str:
+    """The sample's address number `number` (0 to 2,031): consecutive numbers go round the districts, so
+    every visitor of a demo gets an address, and a district, of their own."""
+    network = ipaddress.ip_network(DISTRICTS[number % len(DISTRICTS)][0])
+    return str(network[1 + number // len(DISTRICTS)])

@@ -19,7 +19,7 @@ from eslamed.store import Store
 STRING_COLUMNS = (
     "type", "visitor_id", "session_id", "url", "path", "ref", "ref_host", "title", "source",
     "gclid", "gbraid", "wbraid", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
-    "variant", "country", "subdivision", "city", "device", "browser", "os", "screen", "lang",
+    "variant", "country", "subdivision", "city", "device", "browser", "os", "screen", "lang", "visit_key",
 )  # fmt: skip
 # DateTime columns get epoch seconds: clickhouse-driver sends ints as they are, while a datetime
 # costs two conversions per value.
@@ -33,7 +33,11 @@ def encode(event: dict[str, Any]) -> bytes:
 
 
 def decode(payloads: list[bytes]) -> list[list[Any]]:
-    return orjson.loads(b"[" + b",".join(payloads) + b"]")
+    """Records written before a field was added (a ring or spill left by the previous release) get ""."""
+    records = orjson.loads(b"[" + b",".join(payloads) + b"]")
+    if any(len(record) != len(RECORD_FIELDS) for record in records):
+        records = [record + [""] * (len(RECORD_FIELDS) - len(record)) for record in records]
+    return records
 
 
 def to_columns(records: list[list[Any]]) -> list[list[Any]]:

@@ -177,7 +177,14 @@ class TrackEndpoint:
                 {"error": "starting"},
                 [*headers, ("Retry-After", "2")],
             )
-        ctx = pipeline.make_context(ip, environ.get("HTTP_USER_AGENT", ""), runtime.geo, runtime.own_hosts)
+        ctx = pipeline.make_context(
+            ip,
+            environ.get("HTTP_USER_AGENT", ""),
+            runtime.geo,
+            runtime.own_hosts,
+            runtime.salts,
+            environ.get("HTTP_HOST", ""),
+        )
         records = []
         for event in events:
             result = pipeline.run(event, ctx)

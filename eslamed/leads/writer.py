@@ -31,6 +31,7 @@ def to_row(record: dict[str, Any]) -> dict[str, Any]:
         "updated_at": _utc(record["created_at"]),
         "consent": int(record["consent"]),
         "clicked_at": _utc(record.get("clicked_at") or 0),
+        "visit_key": record.get("visit_key", ""),  # journal records of older releases have none
     }
     for name in ROW_TEXT:
         row[name] = record[name]
@@ -81,7 +82,9 @@ class LeadWriter:
         if record.get("attributed"):
             return record
         click = (record["gclid"], record["gbraid"], record["wbraid"])
-        history = lookup_history(self.store, record["visitor_id"], _utc(record["created_at"]), click)
+        history = lookup_history(
+            self.store, record["visitor_id"], _utc(record["created_at"]), click, record.get("visit_key", "")
+        )
         return {**attribute(record, history, self.own_hosts), "attributed": True}
 
     def insert(self, records: list[dict[str, Any]]) -> int:

@@ -62,18 +62,19 @@ LEAD_HISTORY = (
 
 _JOURNEY_RANGE = "ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s)"
 
-# The visitor's events, with those its page views sent before consent.
-JOURNEY = (
+# The visitor's events, with those its page views sent before consent (`{who}`: VISITOR_EVENTS), or
+# the events of a visit known only by its cookieless key (VISIT_EVENTS).
+_JOURNEY = (
     "SELECT toString(event_id) AS event_id, type, ts, url, path, ref_host, source, gclid, gbraid, wbraid,"
     " utm_source, utm_medium, utm_campaign, variant, city, device, browser, os, title"
-    " FROM {db}.events WHERE "
-    + events.VISITOR_EVENTS.replace("{range}", _JOURNEY_RANGE)
-    + " AND "
+    " FROM {db}.events WHERE {who} AND "
     + _JOURNEY_RANGE
     + " ORDER BY "
     + events.ORDER_KEY
     + ", event_id LIMIT 1 BY event_id LIMIT %(limit)s"
 )
+JOURNEY = _JOURNEY.replace("{who}", events.VISITOR_EVENTS.replace("{range}", _JOURNEY_RANGE))
+VISIT_JOURNEY = _JOURNEY.replace("{who}", events.VISIT_EVENTS)
 
 LATEST_CONVERSION_KEYS = (
     "SELECT conversion_id, max(version) FROM {db}.conversions WHERE {where} GROUP BY conversion_id"

@@ -39,26 +39,43 @@ ORDER_KEY = (
 SESSION_GAP_S = 1800
 
 # A visitor's events including those sent before consent: tracking.js sends a "consent" event
-# with both the new visitor_id and the page view's id, which claims the page's earlier events.
-# `{range}` bounds the `ts` of both reads.
+# with both the new visitor_id and the page view's id, which claims the page's earlier events, and
+# the server's visit key (ingest/visit_key.py), which claims that browser's other keyed events of the
+# day (the pages before the one where the visitor said yes). `{range}` bounds the `ts` of the reads.
 VISITOR_EVENTS = (
-    "(visitor_id = %(visitor_id)s OR (visitor_id = '' AND " + PV + " IN ("
+    "(visitor_id = %(visitor_id)s OR (visitor_id = '' AND (" + PV + " IN ("
     "SELECT " + PV + " FROM {db}.events"
-    " WHERE visitor_id = %(visitor_id)s AND {range} AND has(props_keys, 'pv'))))"
+    " WHERE visitor_id = %(visitor_id)s AND {range} AND has(props_keys, 'pv'))"
+    " OR (visit_key != '' AND visit_key IN (SELECT visit_key FROM {db}.events"
+    " WHERE visitor_id = %(visitor_id)s AND {range} AND visit_key != '')))))"
 )
 
-# Every event in the ts range with `who`: its visitor (own or claimed through the page view's id),
-# else its page view (a visitor without consent is known for one page), else the event alone.
-# The claims are read a day beyond the range on both sides: a page stays open a while.
+# A visit known only by its key: a visitor who never said yes to cookies (the key is one browser's on one
+# Istanbul day, so it cannot reach past that day).
+VISIT_EVENTS = "(visit_key = %(visit_key)s AND visit_key != '')"
+
+# Every event in the ts range with `who`: its visitor (own, or claimed through the page view's id or
+# the visit key by a consent event), else its visit key (a visitor without consent is one browser on
+# one day), else its page view, else the event alone. The claims are read a day beyond the range on both
+# sides: a page stays open a while. 18.16 takes one JOIN per SELECT, hence the nesting. Two consenting
+# visitors on one address with one browser share a key: the smallest visitor_id claims, the same on every
+# server (any() would not be).
 EVENTS_WITH_WHO = (
     "SELECT ts, key, type, path, source, utm_campaign, variant, city, device,"
-    " if(visitor_id != '', visitor_id, if(claimed != '', claimed,"
-    " if(pv != '', concat('pv:', pv), concat('ev:', toString(event_id))))) AS who"
+    " if(visitor_id != '', visitor_id, if(claimed != '', claimed, if(key_claimed != '', key_claimed,"
+    " if(visit_key != '', concat('vk:', visit_key),"
+    " if(pv != '', concat('pv:', pv), concat('ev:', toString(event_id))))))) AS who"
+    " FROM (SELECT event_id, ts, key, type, path, source, utm_campaign, variant, city, device, visitor_id,"
+    " pv, visit_key, claimed"
     " FROM (SELECT event_id, ts, " + ORDER_KEY + " AS key, type, path, source, utm_campaign, variant,"
-    " city, device, visitor_id,"
+    " city, device, visitor_id, visit_key,"
     " " + PV + " AS pv FROM {db}.events"
     " WHERE ts >= toDateTime(%(since)s) AND ts < toDateTime(%(until)s) {day_filter}) AS page_events"
     " ANY LEFT JOIN (SELECT " + PV + " AS pv, any(visitor_id) AS claimed FROM {db}.events"
     " WHERE ts >= toDateTime(%(since)s) - 86400 AND ts < toDateTime(%(until)s) + 86400"
-    " AND visitor_id != '' AND has(props_keys, 'pv') GROUP BY pv HAVING pv != '') AS claims USING pv"
+    " AND visitor_id != '' AND has(props_keys, 'pv') GROUP BY pv HAVING pv != '') AS claims USING pv)"
+    " AS claimed_events"
+    " ANY LEFT JOIN (SELECT visit_key, min(visitor_id) AS key_claimed FROM {db}.events"
+    " WHERE ts >= toDateTime(%(since)s) - 86400 AND ts < toDateTime(%(until)s) + 86400"
+    " AND visitor_id != '' AND visit_key != '' GROUP BY visit_key) AS key_claims USING visit_key"
 )

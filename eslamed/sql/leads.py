@@ -14,8 +14,8 @@ _SINCE = "ts >= toDateTime(%(since)s)"
 # One pass over the visitor's last 90 days (with what its page views sent before consent): the
 # newest Google click id, the first traffic source, and the first page view of the latest session
 # (sessions split at gaps of over SESSION_GAP_S, as the stats do): the visit's source is the
-# lead's last source, its URL the landing page.
-VISITOR_HISTORY = (
+# lead's last source, its URL the landing page. `{who}`: the visitor's events, or a visit key's.
+_HISTORY = (
     "SELECT last_gclid, last_gbraid, last_wbraid, first_source, tupleElement(landing, 4),"
     " tupleElement(landing, 3) FROM (SELECT *,"
     " arrayFilter(x -> x.2 AND x.1 >= arrayReduce('max', arrayMap((y, gap, i) -> if(i = 1 OR gap > "
@@ -28,15 +28,18 @@ VISITOR_HISTORY = (
     " argMaxIf(wbraid, ts, gclid != '' OR gbraid != '' OR wbraid != '') AS last_wbraid,"
     " argMinIf(source, " + events.ORDER_KEY + ", type = 'pageview') AS first_source,"
     " arraySort(groupArray((" + events.ORDER_KEY + ", type = 'pageview', url, source))) AS visits"
-    " FROM {db}.events WHERE " + events.VISITOR_EVENTS.replace("{range}", _SINCE) + " AND " + _SINCE + "))"
+    " FROM {db}.events WHERE {who} AND " + _SINCE + "))"
 )
+VISITOR_HISTORY = _HISTORY.replace("{who}", events.VISITOR_EVENTS.replace("{range}", _SINCE))
+VISIT_HISTORY = _HISTORY.replace("{who}", events.VISIT_EVENTS)
 
 # The click's own time: tracking.js repeats the kept click id on every event, so the first one is the click.
-CLICK_TIME = """
-SELECT min(ts) FROM {db}.events
-WHERE visitor_id = %(visitor_id)s AND ts >= toDateTime(%(since)s)
-    AND gclid = %(gclid)s AND gbraid = %(gbraid)s AND wbraid = %(wbraid)s
-"""
+_CLICK_TIME = (
+    "SELECT min(ts) FROM {db}.events WHERE {who} AND ts >= toDateTime(%(since)s)"
+    " AND gclid = %(gclid)s AND gbraid = %(gbraid)s AND wbraid = %(wbraid)s"
+)
+CLICK_TIME = _CLICK_TIME.replace("{who}", "visitor_id = %(visitor_id)s")
+VISIT_CLICK_TIME = _CLICK_TIME.replace("{who}", events.VISIT_EVENTS)
 
 COUNT = "SELECT count(), uniqExact(lead_id) FROM {db}.leads"
 

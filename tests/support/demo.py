@@ -20,4 +20,6 @@ def demo_week_server(
 ) -> tuple[ServerProcess, FakeClock]:
     clock = FakeClock(workdir / "clock")
     start = demo_traffic.week_start(now)
-    return make_server(clickhouse, store, workers=1, **lead_env(), **clock.env(start)), clock
+    # the demo client stands in for the site's proxy: each visitor's own address in X-Forwarded-For
+    env = {**lead_env(), **clock.env(start), "TRUSTED_PROXIES": "127.0.0.1/32"}
+    return make_server(clickhouse, store, workers=1, **env), clock
