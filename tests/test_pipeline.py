@@ -114,3 +114,18 @@ def test_forwarded_headers_are_believed_only_from_trusted_proxies(
     peer: str, cf: str | None, xff: str | None, expected: str
 ) -> None:
     assert client_ip(peer, cf, xff, PROXY) == expected
+
+
+def test_the_bot_verdict_keeps_every_crawler_out_and_every_phone_in() -> None:
+    """Issue 22 item 7: crawler-user-agents' patterns (and ua-parser's Spider family) decide; a pattern
+    update that matched a real phone, or missed a crawler that reaches the site, fails here."""
+    from crawleruseragents import CRAWLER_USER_AGENTS_DATA
+
+    from eslamed.ingest.useragent import classify
+    from tests.data.user_agents import CRAWLERS, PHONES
+
+    assert [ua for ua in PHONES if classify(ua).is_bot] == []
+    assert [ua for ua in CRAWLERS if not classify(ua).is_bot] == []
+    examples = [ua[:512] for entry in CRAWLER_USER_AGENTS_DATA for ua in entry.get("instances", [])]
+    assert len(examples) > 1000
+    assert [ua for ua in examples if not classify(ua).is_bot] == []

@@ -1,5 +1,9 @@
 """Device, browser and OS from the User-Agent, plus the bot verdict.
 
+Bots are told by the maintained crawler-user-agents patterns (monthly releases on PyPI) and by
+ua-parser's Spider family, never by a hand-written list; tests/data/user_agents.py keeps real crawlers'
+and real phones' strings so that a pattern update can never drop a real visitor.
+
 ua-parser's regexes cost far more than the rest of the pipeline, and a site's visitors
 share a few hundred distinct UA strings, so results are cached per string.
 """
@@ -10,15 +14,10 @@ import re
 from dataclasses import dataclass
 
 import ua_parser
+from crawleruseragents import is_crawler
 
 from eslamed.input_cache import cache_short_inputs
 
-BOT_PATTERN = re.compile(
-    r"bot\b|bot/|crawl|spider|slurp|facebookexternalhit|mediapartners|adsbot|bingpreview|"
-    r"python-requests|python-urllib|curl/|wget/|httpclient|go-http-client|java/|okhttp|"
-    r"headlesschrome|phantomjs|lighthouse|pingdom|uptimerobot|monitor",
-    re.IGNORECASE,
-)
 TABLET_PATTERN = re.compile(r"ipad|tablet|kindle|silk|(android(?!.*mobile))", re.IGNORECASE)
 MOBILE_PATTERN = re.compile(r"mobi|iphone|ipod|android.*mobile|windows phone", re.IGNORECASE)
 
@@ -62,7 +61,7 @@ def classify(user_agent: str) -> Agent:
 
 @cache_short_inputs(maxsize=8192, max_chars=MAX_UA_CHARS)
 def _classify(user_agent: str) -> Agent:
-    if not user_agent or BOT_PATTERN.search(user_agent):
+    if not user_agent or is_crawler(user_agent):
         return Agent("bot", "", "", True)
     result = parse(user_agent)
     browser = result.user_agent.family if result.user_agent else "Other"
