@@ -34,5 +34,5 @@ def test_inbound_queries_answer_on_current_clickhouse() -> None:
 
     assert one(sql.REF_LEAD, ref="K7Q2M", since="2026-11-01 00:00:00") == f'"{LEAD}"'
     assert one(sql.LEAD_BY_PHONE, phone="+905321234567") == f'"{LEAD}"'
-    assert one(sql.CALL_TAP, since="2026-12-02 10:58:00", until="2026-12-02 11:06:00") == ""
+    assert one(sql.CALL_TAPS, since="2026-12-02 10:58:00", until="2026-12-02 11:06:00") == ""
     assert one(sql.SEEN, channel="whatsapp", key="wamid.X") == "0"
