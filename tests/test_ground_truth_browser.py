@@ -526,6 +526,12 @@ def test_stats_and_lead_journeys_equal_the_scripted_truth(clickhouse, built_site
         else:
             assert daily[today.isoformat()] == (visits, visits, expected["totals"]["leads"])
         assert observed_leads(server.url) == truth.leads
+        # every "Kabul" reached the server, the one followed at once by a link tap included (issue 22)
+        consents = store.query(
+            f"SELECT extract(url, 't=([^&]+)') AS who, count() FROM {store.database}.events"
+            " WHERE type = 'consent' GROUP BY who"
+        )
+        assert dict(consents) == {v.name: 1 for v in SCRIPT if v.consent == "accept"}
     finally:
         server.stop()
         store.close()

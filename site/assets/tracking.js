@@ -101,7 +101,8 @@
     // delay keeps its page view. It bubbles from the document; flushing early when a tab comes back
     // costs nothing. A tap that leaves the page (wa.me) or hides it (the dialer) is sent here too.
     addEventListener("visibilitychange", G);
-    window.E = { a: A, p: () => (Y(), V("consent")), t: V };
+    // "Kabul" goes at once, as the page view does: a link tapped right after it leaves the page (issue 22).
+    window.E = { a: A, p: () => (Y(), G(V("consent"))), t: V };
     // The page view goes at once, not after the batching delay: a page closed within a second on a
     // busy phone may never run its hide handler (the browser kills a renderer slow to unload).
     G(V("pageview"));
