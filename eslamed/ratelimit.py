@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 
 @cache_short_inputs(maxsize=16384, max_chars=64)
+@cache_short_inputs(maxsize=16384, max_chars=64)
 def rate_key(ip: str) -> str:
     """The identity a limit counts: an IPv4 address, or the /64 of an IPv6 one."""
     try:

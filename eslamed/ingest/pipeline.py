@@ -10,14 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, NamedTuple
 
 from eslamed.ingest.geo import NOWHERE, GeoLookup, Place
 from eslamed.ingest.source import classify_source, referrer_host
 from eslamed.ingest.urls import split_url
 from eslamed.ingest.useragent import Agent, classify
-from eslamed.ingest.visit_key import Salts, istanbul_day, visit_key
+from eslamed.ingest.visit_key import NO_KEYS, Salts, VisitKeys
 from eslamed.input_cache import cache_short_inputs
 
 MAX_FUTURE_SKEW_S = 60
@@ -31,11 +30,6 @@ class Drop:
     reason: str
 
 
-def no_key(ts: float) -> str:
-    """No salts (a unit test's context): events carry no visit key."""
-    return ""
-
-
 class Context(NamedTuple):
     """What the events of one request share; the user agent and the place are looked up once
     per request, not once per event. A tuple: built on every request, and cheap to build."""
@@ -44,8 +38,7 @@ class Context(NamedTuple):
     agent: Agent
     place: Place
     own_hosts: frozenset[str] = frozenset()
-    # epoch seconds of an event -> the visit key of this browser on that Istanbul day ("" without salts)
-    visit_key: Callable[[float], str] = no_key
+    visit: VisitKeys = NO_KEYS  # this browser's visit keys (none without salts: a unit test's context)
 
 
 Step = Callable[[Event, Context], "Event | Drop"]
@@ -102,7 +95,8 @@ def classify_traffic(event: Event, ctx: Context) -> Event | Drop:
 def key_visit(event: Event, ctx: Context) -> Event | Drop:
     """The cookieless visit key of the event's day (eslamed/ingest/visit_key.py): a visitor without
     consent is still one visit, and a consent event's visitor_id claims the day's keyed events."""
-    event["visit_key"] = ctx.visit_key(event["ts"])
+    keys, ts = ctx.visit, event["ts"]
+    event["visit_key"] = keys.today if keys.start <= ts < keys.end else keys.of_day(ts)
     return event
 
 
@@ -125,21 +119,6 @@ def run(event: Event, ctx: Context, steps: tuple[tuple[str, Step], ...] = PIPELI
     return event
 
 
-def visit_keys(
-    salts: Salts, site: str, client_ip: str, user_agent: str, now: float
-) -> Callable[[float], str]:
-    """One request's keys by event time: computed once per Istanbul day its events fall on."""
-    keys: dict[date, str] = {}
-
-    def key(ts: float) -> str:
-        day = istanbul_day(ts)
-        if day not in keys:
-            keys[day] = visit_key(salts.salt(day, now), site, client_ip, user_agent)
-        return keys[day]
-
-    return key
-
-
 def make_context(
     client_ip: str,
     user_agent: str,
@@ -154,7 +133,5 @@ def make_context(
         agent=classify(user_agent),
         place=geo.lookup(client_ip) if geo is not None else NOWHERE,
         own_hosts=own_hosts,
-        visit_key=visit_keys(salts, site, client_ip, user_agent, now)
-        if salts
-        else Context._field_defaults["visit_key"],
+        visit=VisitKeys(salts, site, client_ip, user_agent, now) if salts else NO_KEYS,
     )

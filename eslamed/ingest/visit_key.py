@@ -38,11 +38,13 @@ class Salts:
         self.directory = directory
         self._cache: dict[date, bytes] = {}
         self._days: frozenset[date] = frozenset()
+        self._same_until = 0.0  # epoch seconds until which the kept days cannot change
+        self._today: tuple[float, float, bytes] = (0.0, 0.0, b"")  # today's [start, end) and salt
 
     def _path(self, day: date) -> Path:
         return self.directory / f"{day.isoformat()}.salt"
 
-    def _today(self, day: date) -> bytes:
+    def _make_today(self, day: date) -> bytes:
         """Today's salt: made once by whichever worker comes first (a link cannot overwrite)."""
         path = self._path(day)
         if not path.exists():
@@ -62,7 +64,7 @@ class Salts:
     def _refresh(self, days: frozenset[date]) -> None:
         """Keep the salts of `days` (today, and yesterday just after midnight); delete every other."""
         today = max(days)
-        self._cache = {today: self._today(today)}
+        self._cache = {today: self._make_today(today)}
         for path in self.directory.glob("*.salt"):
             with contextlib.suppress(ValueError, FileNotFoundError):
                 day = date.fromisoformat(path.stem)
@@ -72,19 +74,57 @@ class Salts:
                     self._cache[day] = path.read_bytes()
         self._days = days
 
-    def salt(self, day: date, now_s: float) -> bytes:
-        """The salt for an event of `day` seen at `now_s`; a day whose salt is gone (or was never
-        made: a browser clock far off) gets today's."""
+    def _update(self, now_s: float) -> None:
+        """Refresh the kept days when they may have changed (at midnight, and when yesterday's expires)."""
+        if now_s < self._same_until:
+            return
         now = datetime.fromtimestamp(now_s, UTC).astimezone(ISTANBUL)
         today = now.date()
-        crossing = now - datetime.combine(today, time(0), ISTANBUL) < KEEP_YESTERDAY
+        midnight = datetime.combine(today, time(0), ISTANBUL)
+        tomorrow = datetime.combine(today + timedelta(days=1), time(0), ISTANBUL)
+        crossing = now - midnight < KEEP_YESTERDAY
         days = frozenset({today, today - timedelta(days=1)} if crossing else {today})
         if days != self._days:
             self._refresh(days)
-        return self._cache.get(day) or self._cache[today]
+        self._today = (midnight.timestamp(), tomorrow.timestamp(), self._cache[today])
+        self._same_until = (midnight + KEEP_YESTERDAY if crossing else tomorrow).timestamp()
+
+    def today(self, now_s: float) -> tuple[float, float, bytes]:
+        """Today's bounds in epoch seconds and its salt: the hot path, a comparison once per request."""
+        self._update(now_s)
+        return self._today
+
+    def salt(self, day: date, now_s: float) -> bytes:
+        """The salt for an event of `day` seen at `now_s`; a day whose salt is gone (or was never
+        made: a browser clock far off) gets today's."""
+        self._update(now_s)
+        return self._cache.get(day) or self._today[2]
 
 
 def visit_key(salt: bytes, site: str, ip: str, user_agent: str) -> str:
     """32 hex characters; the UA is the part classify reads (its first 512 characters)."""
     data = "\x1f".join((site.lower(), rate_key(ip), user_agent[:512])).encode("utf-8", "replace")
     return hashlib.blake2b(data, key=salt, digest_size=16).hexdigest()
+
+
+class VisitKeys:
+    """One request's keys: today's, computed once, for the events of today (nearly all); a late beacon
+    of an earlier day gets that day's salt while it is still kept."""
+
+    __slots__ = ("end", "ip", "now", "salts", "site", "start", "today", "user_agent")
+
+    def __init__(self, salts: Salts | None, site: str, ip: str, user_agent: str, now: float) -> None:
+        self.salts, self.site, self.ip, self.user_agent, self.now = salts, site, ip, user_agent, now
+        if salts is None:  # no salts (a unit test's context): events carry no key
+            self.start, self.end, self.today = 0.0, 0.0, ""
+            return
+        self.start, self.end, salt = salts.today(now)
+        self.today = visit_key(salt, site, ip, user_agent)
+
+    def of_day(self, ts: float) -> str:
+        if self.salts is None:
+            return ""
+        return visit_key(self.salts.salt(istanbul_day(ts), self.now), self.site, self.ip, self.user_agent)
+
+
+NO_KEYS = VisitKeys(None, "", "", "", 0.0)
