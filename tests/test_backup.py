@@ -20,7 +20,7 @@ import requests
 from eslamed.backup import catalog, crypto
 from eslamed.backup.crypto import new_key_pair
 from eslamed.backup.export import run_backup
-from eslamed.backup.manifest import BackupRefused, manifest_key
+from eslamed.backup.manifest import BackupRefused, manifest_key, sha256_file
 from eslamed.backup.restore import run_restore
 from eslamed.backup.targets import LocalDirTarget, Target, TargetError, open_target
 from eslamed.backup.verify import table_checksums
@@ -422,7 +422,8 @@ def test_keygen_writes_a_private_identity_that_opens_what_its_recipient_seals(tm
     run = run_cli(env, "backup-keygen", str(out))
     assert run.returncode == 0, run.stderr
     assert out.stat().st_mode & 0o777 == 0o600
-    recipient = run.stdout.split("BACKUP_RECIPIENT=")[1].strip()
+    recipient = run.stdout.split("BACKUP_RECIPIENT=")[1].split()[0]
+    assert crypto.manifest_key_in(out), "the identity file also holds the key that checks manifests"
     plain, sealed, opened = tmp_path / "p", tmp_path / "s", tmp_path / "o"
     plain.write_bytes(b"+905321234567")
     crypto.encrypt(plain, sealed, recipient)
@@ -502,6 +503,7 @@ def test_restore_does_not_trust_a_plaintext_file_slipped_into_a_sealed_backup(
     [forged_manifest] = forged_dir.glob("backups/*/manifest.json")
     manifest, plain = json.loads(manifest_path.read_text()), json.loads(forged_manifest.read_text())
     theirs = next(f for f in plain["files"] if f["table"] == "leads")
+    (target_dir / theirs["key"]).parent.mkdir(parents=True, exist_ok=True)  # their backup id may differ
     shutil.copy(forged_dir / theirs["key"], target_dir / theirs["key"])
     manifest["files"] = [theirs if f["table"] == "leads" else f for f in manifest["files"]]
     manifest_path.write_text(json.dumps(manifest))
@@ -513,3 +515,50 @@ def test_restore_does_not_trust_a_plaintext_file_slipped_into_a_sealed_backup(
     without = run_cli(env, "restore", "latest", timeout_s=120)
     assert without.returncode == 1 and "--allow-plaintext" in without.stderr, without.stderr
     assert not database_exists(store)
+
+
+def test_a_backup_rebuilt_from_files_sealed_to_the_public_key_is_refused_by_its_signature(
+    store: Store, tmp_path: Path, clickhouse
+) -> None:
+    """Issue 27 H: anyone can seal a file to the public recipient, so a bucket writer could swap in a leads
+    file of their own, sealed, with its sha256 in the manifest. The manifest is signed by the backup side
+    (BACKUP_SIGNING_KEY) and checked with the key `backup-keygen` wrote into the identity file: the forgery
+    is refused, an unsigned manifest needs --allow-unsigned, and the untouched backup restores."""
+    seeded(store)
+    originals = leads_rows(store)
+    identity = tmp_path / "owner.key"
+    made = run_cli(cli_env(clickhouse, store, tmp_path), "backup-keygen", str(identity))
+    assert made.returncode == 0, made.stderr
+    printed = dict(line.split("=", 1) for line in made.stdout.splitlines() if "=" in line)
+    assert crypto.manifest_key_in(identity) and set(printed) == {"BACKUP_RECIPIENT", "BACKUP_SIGNING_KEY"}
+    target_dir = tmp_path / "backups"
+    env = cli_env(clickhouse, store, tmp_path, BACKUP_TARGET=str(target_dir), **printed)
+    assert run_cli(env, "backup", timeout_s=120).returncode == 0
+    [manifest_path] = target_dir.glob("backups/*/manifest.json")
+    assert (manifest_path.parent / "manifest.sig").exists()
+    genuine = manifest_path.read_bytes()
+
+    manifest = json.loads(genuine)
+    entry = next(f for f in manifest["files"] if f["table"] == "leads")
+    forged_plain, forged = tmp_path / "forged.jsonl.gz", target_dir / (entry["key"] + ".forged")
+    with gzip.open(forged_plain, "wb") as out:
+        out.write(b"")  # the attacker's rows: here none, so the restore would lose every lead
+    crypto.encrypt(forged_plain, forged, printed["BACKUP_RECIPIENT"])
+    forged_key = entry["key"] + ".forged"
+    entry.update(key=forged_key, rows=0, sha256=sha256_file(forged), size=forged.stat().st_size)
+    manifest_path.write_text(json.dumps(manifest))
+    wipe(store)
+    restore = ("restore", "latest", "--identity", str(identity))
+    refused = run_cli(env, *restore, timeout_s=120)
+    assert refused.returncode == 1 and "signature does not match" in refused.stderr, refused.stderr
+    assert not database_exists(store)
+
+    (manifest_path.parent / "manifest.sig").unlink()
+    unsigned = run_cli(env, *restore, timeout_s=120)
+    assert unsigned.returncode == 1 and "--allow-unsigned" in unsigned.stderr, unsigned.stderr
+
+    manifest_path.write_bytes(genuine)
+    (manifest_path.parent / "manifest.sig").write_bytes(crypto.sign(genuine, printed["BACKUP_SIGNING_KEY"]))
+    ok = run_cli(env, *restore, timeout_s=120)
+    assert ok.returncode == 0, ok.stderr
+    assert leads_rows(store) == originals

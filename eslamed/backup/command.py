@@ -63,7 +63,10 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
             keep = tuple(int(settings.get(f"BACKUP_KEEP_{p}") or d) for p, d in KEEP_DEFAULTS)
             recipient = backup_recipient(settings)
             target = open_target(args.target or configured_location(settings), settings)
-            run_backup(_store(settings), target, recipient, progress=_progress, keep=keep)
+            signing_key = settings.get("BACKUP_SIGNING_KEY").strip()
+            run_backup(
+                _store(settings), target, recipient, progress=_progress, keep=keep, signing_key=signing_key
+            )
         except Exception as exc:
             report_failure(settings, f"{exc.__class__.__name__}: {exc}")
             return 1
@@ -86,6 +89,7 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
             progress=_progress,
             identity=Path(identity) if identity else None,
             allow_plaintext=args.allow_plaintext,
+            allow_unsigned=args.allow_unsigned,
         )
     except (BackupRefused, TargetError, StoreUnavailable) as exc:
         sys.stderr.write(f"eslamed restore: refused: {exc}\n")
@@ -94,17 +98,21 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backup_keygen(args: argparse.Namespace) -> int:
-    from eslamed.backup.crypto import new_key_pair, private_file
+    from eslamed.backup.crypto import MANIFEST_KEY_LINE, new_key_pair, new_signing_pair, private_file
 
     identity, recipient = new_key_pair()
+    signing_key, verify_key = new_signing_pair()
     try:
         out = private_file(Path(args.out), exclusive=True)
     except FileExistsError:
         sys.stderr.write(f"eslamed backup-keygen: {args.out} exists; not overwriting a key\n")
         return 1
     with out:
-        out.write(f"# public key: {recipient}\n{identity}\n".encode())
-    print(f"private key written to {args.out} (keep it OFF the server)\nBACKUP_RECIPIENT={recipient}")
+        out.write(f"# public key: {recipient}\n{MANIFEST_KEY_LINE}{verify_key}\n{identity}\n".encode())
+    print(
+        f"private key written to {args.out} (keep it OFF the server); for the server's settings:\n"
+        f"BACKUP_RECIPIENT={recipient}\nBACKUP_SIGNING_KEY={signing_key}"
+    )
     return 0
 
 
@@ -121,6 +129,11 @@ def add_parsers(sub: argparse._SubParsersAction, settings: Callable[[], Settings
         "--allow-plaintext",
         action="store_true",
         help="also read files that are not encrypted (backups made with BACKUP_PLAINTEXT=1)",
+    )
+    restore.add_argument(
+        "--allow-unsigned",
+        action="store_true",
+        help="read a backup whose manifest is not signed (made before BACKUP_SIGNING_KEY was set)",
     )
     restore.set_defaults(func=lambda args: cmd_restore(args, settings()))
     keygen = sub.add_parser("backup-keygen", help="make the age key pair that encrypts backups")

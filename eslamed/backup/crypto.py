@@ -1,4 +1,6 @@
-"""Backup encryption with age: the server holds only the recipient (public) key.
+"""Backup encryption with age, and the manifest's signature: the server holds only the recipient (public)
+key and the signing key; the identity file kept off the server holds the private age key and the key that
+checks the signature.
 
 A stolen server or bucket then yields no phone number or push subscription: the private
 identity that opens a backup lives off the server and is handed to `eslamed restore` only.
@@ -8,11 +10,16 @@ encrypted. Every local file is created 0600 whatever the umask.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from pathlib import Path
 from typing import BinaryIO
 
 import pyrage
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pyrage import x25519
 
 from eslamed.backup.manifest import BackupRefused
@@ -69,3 +76,50 @@ def new_key_pair() -> tuple[str, str]:
     """(identity, recipient): the private key for the safe, the public one for BACKUP_RECIPIENT."""
     identity = x25519.Identity.generate()
     return str(identity), str(identity.to_public())
+
+
+# Anyone can seal a file to the public recipient, so a sealed file proves nothing about who wrote it: the
+# manifest (names, sizes, sha256 of every file) is signed with Ed25519 by the backup side, and restore
+# checks it with the key written into the identity file (issue 27 H).
+MANIFEST_KEY_LINE = "# eslamed manifest key: "
+RAW = serialization.Encoding.Raw
+
+
+def new_signing_pair() -> tuple[str, str]:
+    """(signing key for BACKUP_SIGNING_KEY on the server, verify key for the identity file), base64."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(RAW, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    public = key.public_key().public_bytes(RAW, serialization.PublicFormat.Raw)
+    return base64.b64encode(private).decode(), base64.b64encode(public).decode()
+
+
+def _decoded(text: str, what: str) -> bytes:
+    try:
+        raw = base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BackupRefused(f"{what} is not a base64 key") from exc
+    if len(raw) != 32:
+        raise BackupRefused(f"{what} is not an Ed25519 key (32 bytes)")
+    return raw
+
+
+def sign(data: bytes, signing_key: str) -> bytes:
+    key = Ed25519PrivateKey.from_private_bytes(_decoded(signing_key, "BACKUP_SIGNING_KEY"))
+    return base64.b64encode(key.sign(data))
+
+
+def manifest_key_in(identity_file: Path) -> str | None:
+    """The verify key `eslamed backup-keygen` wrote into the identity file (None: an older file)."""
+    for line in identity_file.read_text().splitlines():
+        if line.startswith(MANIFEST_KEY_LINE):
+            return line.removeprefix(MANIFEST_KEY_LINE).strip()
+    return None
+
+
+def signature_ok(data: bytes, signature: bytes, verify_key: str) -> bool:
+    key = Ed25519PublicKey.from_public_bytes(_decoded(verify_key, "the identity file's manifest key"))
+    try:
+        key.verify(base64.b64decode(signature.strip(), validate=True), data)
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True

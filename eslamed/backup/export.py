@@ -19,7 +19,14 @@ from typing import Any
 
 from eslamed import schema
 from eslamed.backup import catalog, crypto, retention
-from eslamed.backup.manifest import BACKUPS_PREFIX, FileEntry, Manifest, manifest_key, sha256_file
+from eslamed.backup.manifest import (
+    BACKUPS_PREFIX,
+    FileEntry,
+    Manifest,
+    manifest_key,
+    sha256_file,
+    signature_key,
+)
 from eslamed.backup.rows import encode_row
 from eslamed.backup.targets import Target
 from eslamed.sql import backup as sql
@@ -120,8 +127,10 @@ def run_backup(
     now: datetime | None = None,
     progress: Progress = print,
     keep: tuple[int, int, int] = (7, 4, 12),
+    signing_key: str = "",
 ) -> BackupResult:
-    """Back up to `target`, encrypted to the age `recipient` (None: plaintext, by explicit choice)."""
+    """Back up to `target`, encrypted to the age `recipient` (None: plaintext, by explicit choice), the
+    manifest signed with `signing_key` (BACKUP_SIGNING_KEY)."""
     if recipient:
         crypto.recipient_of(recipient)
     now = now or datetime.now(UTC)
@@ -180,6 +189,16 @@ def run_backup(
         manifest_path = workdir / "manifest.json"
         with crypto.private_file(manifest_path) as fh:
             fh.write(manifest.to_json())
+        if signing_key:  # before the manifest: a manifest in the target always has its signature there
+            signature_path = workdir / "manifest.sig"
+            with crypto.private_file(signature_path) as fh:
+                fh.write(crypto.sign(manifest_path.read_bytes(), signing_key))
+            target.put_file(signature_key(backup_id), signature_path)
+            result.uploaded.append(signature_key(backup_id))
+        else:
+            progress(
+                "the manifest is NOT signed (BACKUP_SIGNING_KEY is not set: see `eslamed backup-keygen`)"
+            )
         target.put_file(manifest_key(backup_id), manifest_path)
         result.uploaded.append(manifest_key(backup_id))
         ids = catalog.backup_ids(target)

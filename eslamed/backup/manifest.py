@@ -71,6 +71,11 @@ def manifest_key(backup_id: str) -> str:
     return f"{BACKUPS_PREFIX}{backup_id}/{MANIFEST_NAME}"
 
 
+def signature_key(backup_id: str) -> str:
+    """The manifest's Ed25519 signature, uploaded before the manifest it signs."""
+    return f"{BACKUPS_PREFIX}{backup_id}/manifest.sig"
+
+
 def backup_id_of(key: str) -> str | None:
     """`backups/<id>/manifest.json` -> id; other keys -> None."""
     parts = key.split("/")

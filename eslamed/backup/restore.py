@@ -18,7 +18,7 @@ from pathlib import Path
 from eslamed import schema
 from eslamed.backup import catalog, crypto
 from eslamed.backup.export import Progress, table_columns
-from eslamed.backup.manifest import BackupRefused, FileEntry, Manifest, sha256_file
+from eslamed.backup.manifest import BackupRefused, FileEntry, Manifest, sha256_file, signature_key
 from eslamed.backup.rows import row_decoder
 from eslamed.backup.targets import Target
 from eslamed.sql import backup as sql
@@ -32,6 +32,27 @@ class RestoreResult:
     backup_id: str
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+
+def check_signature(
+    target: Target, backup_id: str, workdir: Path, identity: Path | None, allow_unsigned: bool
+) -> None:
+    """With an identity file that holds the manifest key, the manifest must carry the backup side's
+    signature: a bucket writer can seal files to the public recipient, but cannot sign a manifest."""
+    verify_key = crypto.manifest_key_in(identity) if identity is not None else None
+    if verify_key is None or allow_unsigned:
+        return
+    signature = workdir / f"manifest-{backup_id}.sig"
+    if not target.get_file(signature_key(backup_id), signature):
+        raise BackupRefused(
+            f"backup {backup_id}: its manifest is not signed (made before BACKUP_SIGNING_KEY, or not by your "
+            "server): --allow-unsigned to restore it anyway"
+        )
+    manifest = (workdir / f"manifest-{backup_id}.json").read_bytes()
+    if not crypto.signature_ok(manifest, signature.read_bytes(), verify_key):
+        raise BackupRefused(
+            f"backup {backup_id}: the manifest's signature does not match; it was changed after the backup"
+        )
 
 
 def check_sealing(manifest: Manifest, identity: Path | None, allow_plaintext: bool) -> None:
@@ -146,12 +167,14 @@ def run_restore(
     progress: Progress = print,
     identity: Path | None = None,
     allow_plaintext: bool = False,
+    allow_unsigned: bool = False,
 ) -> RestoreResult:
     started = time.monotonic()
     backup_id = catalog.resolve(target, name)
     with tempfile.TemporaryDirectory(prefix="eslamed-restore-") as tmp:
         workdir = Path(tmp)
         manifest = catalog.load_manifest(target, backup_id, workdir)
+        check_signature(target, backup_id, workdir, identity, allow_unsigned)
         if manifest.schema_version > schema.SCHEMA_VERSION:
             raise BackupRefused(
                 f"backup {backup_id} has schema version {manifest.schema_version}, this code knows "
