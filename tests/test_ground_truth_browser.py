@@ -205,6 +205,7 @@ class ExpectedLead:
     channel: str
     status: str
     traffic: str
+    gclid: str
     campaign: str
     variant: str
     landing_url: str
@@ -247,6 +248,7 @@ def ground_truth(
             channel=channel,
             status="NEW",
             traffic=source,
+            gclid=f"G-{visitor.name}" if visitor.entry == "ad" else "",
             campaign=campaign,
             variant=page.variant,
             landing_url=seen[0].url,
@@ -426,6 +428,7 @@ def observed_leads(base: str) -> dict[tuple[str, str], ExpectedLead]:
             channel=lead["source"],
             status=lead["status"],
             traffic=lead["last_source"] or lead["first_source"],
+            gclid=lead["gclid"],
             campaign=lead["utm_campaign"],
             variant=lead["variant"],
             landing_url=journey["summary"]["landing_page"],
