@@ -187,17 +187,22 @@ def _iso(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC).astimezone().isoformat()
 
 
+def call_body(started_at: datetime, duration_s: int) -> dict:
+    """A call notification as the VoIP provider posts it, from the caller the tests use."""
+    return {
+        "caller": "+90 532 444 55 66",
+        "called": "+902125550123",
+        "started_at": _iso(started_at),
+        "duration_s": duration_s,
+    }
+
+
 def test_a_call_right_after_a_call_tap_gives_that_lead_the_caller_number(server, store, telegram) -> None:
     gclid = f"Cj0KCQ-{uuid.uuid4().hex[:10]}"
     tap = form_lead(source="call", name="", phone="", message="", gclid=gclid, fill_ms=None)
     assert post_lead(server.url, tap).status_code == 201
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    body = {
-        "caller": "+90 532 444 55 66",
-        "called": "+902125550123",
-        "started_at": _iso(now),
-        "duration_s": 95,
-    }
+    body = call_body(now, duration_s=95)
 
     assert call_notice(server.url, body, signature="sha256=" + "f" * 64).status_code == 401
     assert current(store, tap["lead_id"])["phone"] == ""
@@ -293,12 +298,7 @@ def test_a_fake_call_tap_does_not_take_the_credit_for_the_next_real_call(server,
     assert headless.status_code == 201
 
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    body = {
-        "caller": "+90 532 444 55 66",
-        "called": "+902125550123",
-        "started_at": _iso(now),
-        "duration_s": 60,
-    }
+    body = call_body(now, duration_s=60)
     answer = call_notice(server.url, body).json()
     assert answer["outcome"] == "ambiguous_call_taps"
     assert answer["lead_id"] not in (real["lead_id"], fake["lead_id"])

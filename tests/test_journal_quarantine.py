@@ -27,20 +27,34 @@ def stored_ids(store) -> set[str] | None:
         return None
 
 
-def test_a_bad_journal_record_is_quarantined_and_the_leads_after_it_are_stored(
-    own_clickhouse, make_server, tmp_path: Path
-) -> None:
+def journal_a_bad_record_between_two_leads(own_clickhouse, make_server, tmp_path: Path, spoil) -> tuple:
+    """ClickHouse down: a lead journaled, then `spoil(that record)` appended, then another lead journaled.
+    Returns (store, server, journal dir, first lead, last lead, the bad record)."""
     store = migrated_store(own_clickhouse)
     server = make_server(own_clickhouse, store, **lead_env())
     journal_dir = tmp_path / "data" / "journal"
     own_clickhouse.stop()
-
     first, last = form_lead(), form_lead(phone="0532 123 45 68")
     assert post_lead(server.url, first).status_code == 202
     journaled = orjson.loads(next(journal_dir.glob("*.jsonl")).read_bytes().splitlines()[0])
-    bad = {key: value for key, value in journaled.items() if key != "name"} | {"lead_id": str(uuid.uuid4())}
-    LeadJournal(journal_dir).append(bad)  # parses, lacks a field: as an older or hand-edited record would
+    bad = spoil(journaled)
+    LeadJournal(journal_dir).append(bad)
     assert post_lead(server.url, last).status_code == 202
+    return store, server, journal_dir, first, last, bad
+
+
+def test_a_bad_journal_record_is_quarantined_and_the_leads_after_it_are_stored(
+    own_clickhouse, make_server, tmp_path: Path
+) -> None:
+    store, server, journal_dir, first, last, bad = journal_a_bad_record_between_two_leads(
+        own_clickhouse,
+        make_server,
+        tmp_path,
+        # parses, lacks a field: as an older or hand-edited record would
+        lambda journaled: (
+            {k: v for k, v in journaled.items() if k != "name"} | {"lead_id": str(uuid.uuid4())}
+        ),
+    )
 
     own_clickhouse.start()
     assert wait_for(lambda: stored_ids(store) == {first["lead_id"], last["lead_id"]}, timeout_s=40)
@@ -62,17 +76,9 @@ def test_a_non_uuid_lead_id_between_two_good_leads_is_quarantined_and_both_are_s
 ) -> None:
     """Issue 27 D: such a record used to stop the replay for good (ClickHouse answers its lead_id with a
     parse error, which was taken for "retry later"); now it is checked before sending and quarantined."""
-    store = migrated_store(own_clickhouse)
-    server = make_server(own_clickhouse, store, **lead_env())
-    journal_dir = tmp_path / "data" / "journal"
-    own_clickhouse.stop()
-    first, last = form_lead(), form_lead(phone="0532 123 45 69")
-    assert post_lead(server.url, first).status_code == 202
-    journaled = orjson.loads(next(journal_dir.glob("*.jsonl")).read_bytes().splitlines()[0])
-    bad = {**journaled, "lead_id": "not-a-uuid"}
-    LeadJournal(journal_dir).append(bad)
-    assert post_lead(server.url, last).status_code == 202
-
+    store, server, journal_dir, first, last, _ = journal_a_bad_record_between_two_leads(
+        own_clickhouse, make_server, tmp_path, lambda journaled: {**journaled, "lead_id": "not-a-uuid"}
+    )
     own_clickhouse.start()
     assert wait_for(lambda: stored_ids(store) == {first["lead_id"], last["lead_id"]}, timeout_s=40)
     quarantined = (journal_dir / "quarantine.jsonl").read_bytes().splitlines()
