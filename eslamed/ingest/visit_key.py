@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from eslamed.durable import fsync_fd
 from eslamed.ratelimit import rate_key
 from eslamed.sql.events import SESSION_GAP_S
 
@@ -53,7 +54,7 @@ class Salts:
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
                 os.write(fd, secrets.token_bytes(SALT_BYTES))
-                os.fsync(fd)
+                fsync_fd(fd)  # a salt lost to a power cut would split the day's visits
             finally:
                 os.close(fd)
             with contextlib.suppress(FileExistsError):
