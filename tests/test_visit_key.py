@@ -80,3 +80,19 @@ def test_two_browsers_behind_one_address_are_two_visitors(clickhouse, store, mak
     assert (stats["totals"]["visits"], stats["totals"]["visitors"]) == (2, 2)
     landing = {row["value"]: row["visits"] for row in stats["by"]["landing"]}
     assert landing == {"/fiyat": 1, "/acil": 1}
+
+
+def test_a_salt_the_disk_has_no_room_for_is_kept_in_memory_and_written_later(tmp_path: Path) -> None:
+    """A full DATA_DIR must not fail a beacon or a lead (tests/test_disk_full.py): the worker keeps the
+    day's salt in memory, its keys stay stable, and the salt reaches the disk once there is room."""
+    directory = tmp_path / "salts"
+    directory.write_text("a file where the directory should be: every write fails")
+    salts = Salts(directory)
+    first = key_at(salts, at(4, 9))
+    assert key_at(salts, at(4, 9, 0)) == first
+    directory.unlink()
+    assert key_at(salts, at(4, 9, 2)) == first, "a minute later the same salt is written"
+    assert [p.name for p in directory.glob("*.salt")] == ["2026-12-04.salt"]
+    assert Salts(directory).salt(istanbul_day(at(4, 10)), at(4, 10)) == salts.salt(
+        istanbul_day(at(4, 10)), at(4, 10)
+    )

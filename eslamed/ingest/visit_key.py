@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,6 +23,8 @@ from zoneinfo import ZoneInfo
 from eslamed.durable import fsync_fd
 from eslamed.ratelimit import rate_key
 from eslamed.sql.events import SESSION_GAP_S
+
+log = logging.getLogger(__name__)
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 SALT_BYTES = 32
@@ -41,25 +44,37 @@ class Salts:
         self._days: frozenset[date] = frozenset()
         self._same_until = 0.0  # epoch seconds until which the kept days cannot change
         self._today: tuple[float, float, bytes] = (0.0, 0.0, b"")  # today's [start, end) and salt
+        self._unsaved: dict[date, bytes] = {}  # a salt the disk had no room for yet
 
     def _path(self, day: date) -> Path:
         return self.directory / f"{day.isoformat()}.salt"
 
     def _make_today(self, day: date) -> bytes:
-        """Today's salt: made once by whichever worker comes first (a link cannot overwrite)."""
+        """Today's salt: made once by whichever worker comes first (a link cannot overwrite). When it
+        cannot be written (a full disk) this worker keeps one in memory and tries again a minute later:
+        its visits may then split from other workers', but no event or lead fails for it."""
         path = self._path(day)
         if not path.exists():
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            salt = self._unsaved.get(day) or secrets.token_bytes(SALT_BYTES)
             part = self.directory / f".{day.isoformat()}.{os.getpid()}.part"
-            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
-                os.write(fd, secrets.token_bytes(SALT_BYTES))
-                fsync_fd(fd)  # a salt lost to a power cut would split the day's visits
+                self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                try:
+                    os.write(fd, salt)
+                    fsync_fd(fd)  # a salt lost to a power cut would split the day's visits
+                finally:
+                    os.close(fd)
+                with contextlib.suppress(FileExistsError):
+                    os.link(part, path)
+            except OSError as exc:
+                log.warning("the day's visit salt could not be written (%s); kept in memory for now", exc)
+                self._unsaved[day] = salt
+                return salt
             finally:
-                os.close(fd)
-            with contextlib.suppress(FileExistsError):
-                os.link(part, path)
-            part.unlink()
+                with contextlib.suppress(OSError):
+                    part.unlink()
+        self._unsaved.pop(day, None)
         return path.read_bytes()
 
     def _refresh(self, days: frozenset[date]) -> None:
@@ -89,6 +104,8 @@ class Salts:
             self._refresh(days)
         self._today = (midnight.timestamp(), tomorrow.timestamp(), self._cache[today])
         self._same_until = (midnight + KEEP_YESTERDAY if crossing else tomorrow).timestamp()
+        if today in self._unsaved:  # not on disk yet: try again in a minute
+            self._days, self._same_until = frozenset(), min(self._same_until, now_s + 60)
 
     def today(self, now_s: float) -> tuple[float, float, bytes]:
         """Today's bounds in epoch seconds and its salt: the hot path, a comparison once per request."""
