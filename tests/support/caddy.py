@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from eslamed.devtools import children
-from eslamed.devtools.clickhouse_server import free_port
+from eslamed.devtools.clickhouse_server import free_ports
 from eslamed.devtools.server_process import ServerProcess
 from tests.support.paths import REPO
 
@@ -25,15 +25,17 @@ CADDYFILE = REPO / "ops" / "Caddyfile"
 def caddyfile_for_tests(admin_port: int) -> str:
     shipped = CADDYFILE.read_text()
     assert shipped.startswith("{\n"), "ops/Caddyfile opens with its global options block"
-    return shipped.replace("{\n", f"{{\n\tadmin 127.0.0.1:{admin_port}\n", 1)
+    # default_bind: the test's listeners on loopback only, as the ports were picked there; a wildcard bind
+    # also collides with the loopback clients' own ports (127.0.0.2, .3 … as source addresses)
+    return shipped.replace("{\n", f"{{\n\tadmin 127.0.0.1:{admin_port}\n\tdefault_bind 127.0.0.1\n", 1)
 
 
 class CaddyProcess:
     def __init__(self, workdir: Path, upstream_port: int) -> None:
         self.workdir = workdir
         self.upstream_port = upstream_port
-        self.port = free_port()
-        self.admin_port = free_port()
+        # three listeners of one Caddy (site, admin host, its admin API): three different ports
+        self.port, self.admin_port, self.api_port = free_ports(3)
         self.process: subprocess.Popen | None = None
         self.app: ServerProcess | None = None  # the server behind it, for tests that read its workers
 
@@ -51,7 +53,7 @@ class CaddyProcess:
         assert caddy, "Debian's caddy package is needed (ops/dev.sh installs it)"
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "Caddyfile"
-        config.write_text(caddyfile_for_tests(free_port()))
+        config.write_text(caddyfile_for_tests(self.api_port))
         env = {
             "PATH": "/usr/bin:/bin",
             "HOME": str(self.workdir),
