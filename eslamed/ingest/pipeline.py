@@ -133,5 +133,5 @@ def make_context(
         agent=classify(user_agent),
         place=geo.lookup(client_ip) if geo is not None else NOWHERE,
         own_hosts=own_hosts,
-        visit=VisitKeys(salts, site, client_ip, user_agent, now) if salts else NO_KEYS,
+        visit=VisitKeys(salts, site, client_ip, user_agent, now),
     )

@@ -17,7 +17,7 @@ import eslamed.ratelimit
 from eslamed import metrics
 from eslamed.ingest.track import cors_headers, cross_site, request_ip
 from eslamed.ingest.useragent import classify
-from eslamed.ingest.visit_key import istanbul_day, visit_key
+from eslamed.ingest.visit_key import VisitKeys
 from eslamed.leads.service import LeadService, new_record
 from eslamed.leads.validate import MAX_BODY_BYTES, LeadError, parse_body, validate_lead
 from eslamed.notify.notifier import Notifier
@@ -154,7 +154,7 @@ def submit() -> tuple[Response, int]:
     now = time.time()
     record = new_record(lead, runtime.geo.lookup(ip), classify(user_agent), now)
     # the same key the visit's beacons got: its click and landing page reach the lead without consent
-    record["visit_key"] = visit_key(runtime.salts.salt(istanbul_day(now), now), request.host, ip, user_agent)
+    record["visit_key"] = VisitKeys(runtime.salts, request.host, ip, user_agent, now).today
     outcome = service(current_app).submit(record)
     metrics.LEAD_SECONDS.observe(time.perf_counter() - started)
     return jsonify(outcome.body), outcome.status_code
