@@ -9,9 +9,9 @@ import os
 import shutil
 import sys
 
-from eslamed import logs
-from eslamed.config import ConfigError, load_settings
-from eslamed.durable import keep_private
+from eslamed.core import logs
+from eslamed.core.config import ConfigError, load_settings
+from eslamed.core.durable import keep_private
 
 try:
     _settings = load_settings()
@@ -59,11 +59,11 @@ def worker_exit(server, worker):
 
 def child_exit(server, worker):
     """In the master, after a worker died (even by kill -9): count its metrics as dead, drain its slot."""
-    from eslamed import metrics
+    from eslamed.core import metrics
+    from eslamed.core.store import Store, StoreUnavailable
     from eslamed.ingest.event_sink import EventSink
     from eslamed.ring.flusher import drain_orphans
     from eslamed.runtime import buffer_layout
-    from eslamed.store import Store, StoreUnavailable
 
     metrics.mark_process_dead(worker.pid)
     store = Store(_settings.clickhouse, timeout_s=1.0, pool_size=1)

@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 
 from eslamed import security_headers
-from eslamed.config import Settings, load_settings
 from eslamed.conversions.background import start_uploader
+from eslamed.core.config import Settings, load_settings
 from eslamed.inbound import routes as inbound
 from eslamed.ingest.track import TrackEndpoint
 from eslamed.leads import routes as leads

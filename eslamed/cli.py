@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from eslamed.backup import command as backup_command
-from eslamed.config import ConfigError, Settings, load_settings
 from eslamed.conversions import commands as conversion_commands
-from eslamed.durable import PRIVATE_UMASK
+from eslamed.core.config import ConfigError, Settings, load_settings
+from eslamed.core.durable import PRIVATE_UMASK
 from eslamed.notify.vapid import cmd_vapid_keys
 from eslamed.site import cli as site_cli
 
@@ -42,7 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from eslamed.store import Store, StoreUnavailable
+    from eslamed.core.store import Store, StoreUnavailable
 
     settings = _settings()
     store = Store(settings.clickhouse, timeout_s=max(settings.clickhouse_timeout_s, 10.0))

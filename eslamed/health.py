@@ -7,9 +7,9 @@ import shutil
 from clickhouse_driver import errors as ch_errors
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from eslamed import metrics
 from eslamed.admin.auth import secret_matches
-from eslamed.store import Store, StoreUnavailable
+from eslamed.core import metrics
+from eslamed.core.store import Store, StoreUnavailable
 
 READY_FILL_LIMIT = 0.9
 

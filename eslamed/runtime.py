@@ -12,16 +12,16 @@ from urllib.parse import urlsplit
 
 from limits.strategies import FixedWindowRateLimiter
 
-from eslamed.config import Settings
-from eslamed.durable import keep_private
+from eslamed.core.config import Settings
+from eslamed.core.durable import keep_private
+from eslamed.core.ratelimit import SharedFileStorage, storage_uri
+from eslamed.core.store import Store
 from eslamed.ingest.event_sink import EventSink
 from eslamed.ingest.geo import GeoLookup
 from eslamed.ingest.visit_key import Salts
 from eslamed.leads.group_insert import GroupInsert
-from eslamed.ratelimit import SharedFileStorage, storage_uri
 from eslamed.ring.buffer import BufferLayout, WorkerBuffer, claim
 from eslamed.ring.flusher import Flusher
-from eslamed.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import requests
 
-from eslamed.config import parse_clickhouse_url
+from eslamed.core.config import parse_clickhouse_url
+from eslamed.core.store import Store
 from eslamed.devtools.clickhouse_server import LocalClickHouse, free_port
 from eslamed.devtools.paths import GEOIP_CITY
-from eslamed.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "loadtest" / "results"

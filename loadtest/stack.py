@@ -13,11 +13,11 @@ from pathlib import Path
 
 import requests
 
-from eslamed.config import parse_clickhouse_url
+from eslamed.core.config import parse_clickhouse_url
+from eslamed.core.store import Store
 from eslamed.devtools.clickhouse_server import LocalClickHouse
 from eslamed.devtools.paths import GEOIP_CITY
 from eslamed.devtools.server_process import ServerProcess
-from eslamed.store import Store
 from loadtest.procstat import cpu_ms, tree_cpu_ms
 
 # A fresh secret per run; the locust admin user gets it through the environment.
@@ -157,7 +157,7 @@ def prometheus_values(url: str) -> dict[str, float]:
 
 
 def event_counts(store: Store) -> tuple[int, int]:
-    from eslamed.sql import events as sql
+    from eslamed.core.sql import events as sql
 
     count, unique = store.query(sql.COUNT.format(db=store.database))[0]
     return int(count), int(unique)

@@ -31,10 +31,10 @@ from eslamed.backup.export import run_backup
 from eslamed.backup.restore import run_restore
 from eslamed.backup.targets import open_target, s3_client
 from eslamed.backup.verify import table_checksums
-from eslamed.config import parse_clickhouse_url
+from eslamed.core.config import parse_clickhouse_url
+from eslamed.core.store import Store
 from eslamed.devtools.clickhouse_server import LocalClickHouse, free_port
 from eslamed.devtools.sample_data import insert_events, insert_leads_and_sales
-from eslamed.store import Store
 
 BUCKET = "eslamed-drill"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from eslamed.config import parse_clickhouse_url
+from eslamed.core.config import parse_clickhouse_url
+from eslamed.core.store import Store
 from eslamed.devtools.clickhouse_server import LocalClickHouse
-from eslamed.store import Store
 from tests.support.browser import Browser, chromium
 from tests.support.server import ServerProcess, base_env
 

@@ -24,9 +24,9 @@ from eslamed.backup.manifest import BackupRefused, manifest_key, sha256_file
 from eslamed.backup.restore import run_restore
 from eslamed.backup.targets import LocalDirTarget, Target, TargetError, open_target
 from eslamed.backup.verify import table_checksums
-from eslamed.config import load_settings
+from eslamed.core.config import load_settings
+from eslamed.core.store import Store
 from eslamed.devtools.sample_data import insert_events, insert_leads_and_sales
-from eslamed.store import Store
 from tests.support.admin import AUTH
 from tests.support.leads import lead_env
 from tests.support.meta import REF, deliver, inbound_env, text_message, whatsapp_tap

@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from eslamed import schema
 from eslamed.backup.manifest import BackupRefused, FileEntry, Manifest
 from eslamed.backup.retention import keep
 from eslamed.backup.rows import checksum_expression, encode_row, row_decoder
 from eslamed.cli import build_parser
+from eslamed.core import schema
 
 
 def test_retention_keeps_7_daily_4_weekly_12_monthly() -> None:

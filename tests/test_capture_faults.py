@@ -12,13 +12,13 @@ import pytest
 import requests
 from dotenv import dotenv_values
 
-from eslamed.config import parse_clickhouse_url
+from eslamed.core.config import parse_clickhouse_url
+from eslamed.core.store import Store
 from eslamed.ingest.event_sink import EventSink, encode
 from eslamed.ingest.pipeline import make_context, run
 from eslamed.ingest.validate import validate_track_body
 from eslamed.ring.buffer import BufferLayout, claim
 from eslamed.ring.flusher import drain
-from eslamed.store import Store
 from tests.conftest import migrated_store
 from tests.support.clients import BROWSER_UA, dumps, new_event, post_raw
 from tests.support.paths import GEOIP_BROKEN, REPO

@@ -8,8 +8,8 @@ import re
 import orjson
 import requests
 
-from eslamed.sql import events as sql
-from eslamed.store import Store
+from eslamed.core.sql import events as sql
+from eslamed.core.store import Store
 from tests.support.clients import BROWSER_UA, HEADERS, dumps, new_event, post_raw
 from tests.support.polling import wait_for
 from tests.support.server import METRICS_AUTH

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from eslamed.config import parse_clickhouse_url
+from eslamed.core.config import parse_clickhouse_url
+from eslamed.core.store import Store
 from eslamed.devtools.clickhouse_server import LocalClickHouse, free_port
-from eslamed.store import Store
 from tests.support import zookeeper
 
 pytestmark = [

@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from eslamed.config import load_settings
 from eslamed.conversions.model import (
     FAILED,
     SKIPPED,
@@ -18,7 +17,8 @@ from eslamed.conversions.model import (
 )
 from eslamed.conversions.reasons import google_reason
 from eslamed.conversions.settings import ads_config, upload_status
-from eslamed.phone import phone_sha256
+from eslamed.core.config import load_settings
+from eslamed.core.phone import phone_sha256
 from tests.support.server import base_env
 
 NOW = datetime(2026, 11, 26, 12, 0, 0)

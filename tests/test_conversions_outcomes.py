@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 from google.ads import datamanager_v1 as dm
 
-from eslamed import metrics
 from eslamed.conversions.ads_check import check_account
 from eslamed.conversions.datamanager_backend import DataManagerBackend, destination_outcome
 from eslamed.conversions.quota import CallBudget
 from eslamed.conversions.settings import ads_config
 from eslamed.conversions.uploader import Uploader
+from eslamed.core import metrics
 from tests.support.conversions import latest, seed_lead, seed_sale, settings_for, utcnow
 from tests.support.google_fixtures import UPLOAD_METHOD, sent_ids, uploader
 from tests.support.google_peers import unreachable_url

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from eslamed import schema
 from eslamed.admin.sale import ISTANBUL
 from eslamed.conversions.settings import ads_config
 from eslamed.conversions.uploader import Uploader, make_backend
+from eslamed.core import schema
 from tests.support.admin import AUTH, admin_app
 from tests.support.clients import dumps, new_event, post_raw
 from tests.support.conversions import ads_env, latest, settings_for, utcnow

@@ -11,8 +11,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from eslamed.schema import MERGE_TREE_FSYNC
-from eslamed.store import insert_settings_for
+from eslamed.core.schema import MERGE_TREE_FSYNC
+from eslamed.core.store import insert_settings_for
 from tests.support.clients import dumps, new_event, post_raw
 from tests.support.leads import form_lead, lead_env, post_lead
 from tests.support.polling import wait_for

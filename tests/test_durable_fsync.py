@@ -10,7 +10,7 @@ from pathlib import Path
 import gevent
 import pytest
 
-from eslamed.durable import fsync_fd
+from eslamed.core.durable import fsync_fd
 from tests.support.polling import wait_for
 
 SLOW_FSYNC_S = 0.3

@@ -16,12 +16,12 @@ from limits import parse as parse_limit
 from limits.strategies import FixedWindowRateLimiter
 from prometheus_client import REGISTRY
 
-from eslamed.config import CLOUDFLARE_RANGES, parse_cidrs
+from eslamed.core.config import CLOUDFLARE_RANGES, parse_cidrs
+from eslamed.core.ratelimit import SLOTS, SharedFileStorage, rate_key, storage_uri
 from eslamed.ingest.client_ip import client_ip
 from eslamed.ingest.pipeline import url_path
 from eslamed.ingest.source import referrer_host
 from eslamed.ingest.useragent import classify
-from eslamed.ratelimit import SLOTS, SharedFileStorage, rate_key, storage_uri
 from tests.support.admin import admin_app
 from tests.support.clients import new_event, post_raw, send_raw
 from tests.support.leads import SITE, form_lead, lead_env
@@ -134,7 +134,7 @@ def test_a_full_rate_limit_table_refuses_and_never_resets_other_counters(tmp_pat
     limit = parse_limit("3/minute")
     full_before = REGISTRY.get_sample_value("eslamed_ratelimit_table_full_total") or 0.0
     counted, refused = [], []
-    with caplog.at_level(logging.WARNING, logger="eslamed.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="eslamed.core.ratelimit"):
         for i in range(SLOTS + 4000):  # more live keys than the table has slots
             key = f"198.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
             (counted if limiter.hit(limit, "lead", key) else refused).append(key)

@@ -38,8 +38,8 @@ import requests
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from eslamed.admin.stats_shape import ISTANBUL
+from eslamed.core.store import Store
 from eslamed.site.builder import BuildResult
-from eslamed.store import Store
 from tests.conftest import migrated_store
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, MOBILE_UA, PHONE
 from tests.support.server import ServerProcess, base_env

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from eslamed import schema
-from eslamed.sql import inbound as sql
+from eslamed.core import schema
+from eslamed.core.sql import inbound as sql
 
 chdb_session = pytest.importorskip("chdb.session")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from eslamed.config import ConfigError, load_settings
+from eslamed.core.config import ConfigError, load_settings
 from eslamed.inbound.attach import call_window
 from eslamed.inbound.payloads import PayloadError, parse_call, parse_notification
 from eslamed.inbound.refs import find_ref

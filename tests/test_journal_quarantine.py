@@ -12,8 +12,8 @@ import orjson
 import pytest
 import requests
 
+from eslamed.core.store import StoreUnavailable
 from eslamed.leads.journal import LeadJournal
-from eslamed.store import StoreUnavailable
 from tests.conftest import migrated_store
 from tests.support.leads import form_lead, lead_env, post_lead
 from tests.support.polling import wait_for
@@ -94,9 +94,9 @@ def test_both_engines_answer_the_bad_record_with_a_data_error_that_quarantines(s
     current engine both refuse it with a code the journal treats as the record's fault, never "retry later"."""
     from clickhouse_driver.errors import ServerException
 
-    from eslamed import schema
+    from eslamed.core import schema
+    from eslamed.core.sql import leads as sql
     from eslamed.leads.journal import DATA_ERROR_CODES, retry_later
-    from eslamed.sql import leads as sql
 
     query = sql.EXISTING.format(db=store.database)
     try:

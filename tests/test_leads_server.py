@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 from prometheus_client.mmap_dict import MmapedDict
 
-from eslamed.store import Store, StoreUnavailable
+from eslamed.core.store import Store, StoreUnavailable
 from tests.conftest import migrated_store
 from tests.support.clients import BROWSER_UA, dumps, new_event, post_raw
 from tests.support.leads import SITE, form_lead, lead_env, post_lead

@@ -9,6 +9,8 @@ import orjson
 import pytest
 from clickhouse_driver.errors import ServerException
 
+from eslamed.core.phone import InvalidPhone, display_phone, mask_phone, normalize_e164
+from eslamed.core.store import StoreUnavailable
 from eslamed.ingest.geo import Place
 from eslamed.ingest.useragent import classify
 from eslamed.leads.attribution import NO_HISTORY, VisitHistory, attribute
@@ -20,8 +22,6 @@ from eslamed.leads.validate import LeadError, parse_body, validate_lead
 from eslamed.notify.message import LeadSummary, push_payload, telegram_text, template_parameters
 from eslamed.notify.notifier import backoff_s
 from eslamed.notify.outbox import Outbox, entry_key
-from eslamed.phone import InvalidPhone, display_phone, mask_phone, normalize_e164
-from eslamed.store import StoreUnavailable
 from tests.support.clients import BROWSER_UA
 from tests.support.leads import form_lead
 

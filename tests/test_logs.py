@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from eslamed.logs import RedactFilter, mask_phones
+from eslamed.core.logs import RedactFilter, mask_phones
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from eslamed.config import CLOUDFLARE_RANGES
+from eslamed.core.config import CLOUDFLARE_RANGES
 from tests.support.paths import REPO
 
 OPS = REPO / "ops"

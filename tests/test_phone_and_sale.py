@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from eslamed.admin.sale import conversion_id, parse_closed_at, parse_revenue
+from eslamed.core.phone import InvalidPhone, normalize_e164, phone_sha256
 from eslamed.ingest.validate import ValidationError
-from eslamed.phone import InvalidPhone, normalize_e164, phone_sha256
 
 NOW = datetime(2026, 11, 26, 20, 0)
 

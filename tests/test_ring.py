@@ -6,12 +6,12 @@ from pathlib import Path
 import gevent
 import pytest
 
+from eslamed.core.store import StoreUnavailable
 from eslamed.ring import slot as slot_module
 from eslamed.ring import spill as spill_module
 from eslamed.ring.buffer import BufferLayout, claim, orphans
 from eslamed.ring.flusher import Flusher, drain
 from eslamed.ring.slot import RingCorrupt, RingSlot
-from eslamed.store import StoreUnavailable
 
 
 def layout(tmp_path: Path, capacity: int = 4096, max_spill: int = 1 << 20) -> BufferLayout:

@@ -100,7 +100,7 @@ def test_data_and_spool_files_are_private_whatever_the_umask(
 
 
 def _settings(**extra: str):
-    from eslamed.config import load_settings
+    from eslamed.core.config import load_settings
 
     env = {
         "CLICKHOUSE_URL": "clickhouse://default:@127.0.0.1:9000/x",
@@ -113,7 +113,7 @@ def _settings(**extra: str):
 def test_webhook_secrets_follow_the_admin_secret_rules() -> None:
     """F: a whitespace-only secret no longer counts as set (a call signed with " " was accepted), and in
     production a webhook secret must be as strong as ADMIN_SECRET ("1234" was accepted)."""
-    from eslamed.config import ConfigError
+    from eslamed.core.config import ConfigError
 
     for name in ("CALL_WEBHOOK_SECRET", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"):
         with pytest.raises(ConfigError, match=f"{name} is blank"):

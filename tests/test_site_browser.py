@@ -20,8 +20,8 @@ import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 
+from eslamed.core.store import Store
 from eslamed.site.builder import BuildResult
-from eslamed.store import Store
 from tests.conftest import migrated_store
 from tests.support.browser import DESKTOP, MOBILE_UA, PHONE
 from tests.support.paths import ARTIFACTS

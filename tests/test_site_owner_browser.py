@@ -16,7 +16,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page
 
-from eslamed.store import Store
+from eslamed.core.store import Store
 from tests.conftest import migrated_store
 from tests.support.admin import SECRET
 from tests.support.browser import MOBILE_UA, PHONE

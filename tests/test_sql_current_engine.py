@@ -2,7 +2,7 @@
 
 import pytest
 
-from eslamed import schema
+from eslamed.core import schema
 
 chdb_session = pytest.importorskip("chdb.session")
 
@@ -43,7 +43,7 @@ def test_sessions_journey_and_history_queries_run_on_current_clickhouse() -> Non
     """The array-based session split and the consent claim (written for 18.16, which has no window
     functions) give the same answer on a current engine: one visit from a page view sent before
     consent, the consent event and the next page; its landing page is the pre-consent one."""
-    from eslamed.sql import admin, leads
+    from eslamed.core.sql import admin, leads
 
     session = chdb_session.Session()
     for statement in schema.statements("eslamed"):

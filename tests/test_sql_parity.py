@@ -22,14 +22,14 @@ import pytest
 import requests
 from clickhouse_driver import Client
 
-from eslamed import schema, store
 from eslamed.admin.stats_shape import utc_bounds
 from eslamed.backup.rows import checksum_expression
 from eslamed.backup.verify import TABLES as CHECKSUM_TABLES
+from eslamed.core import schema, store
+from eslamed.core.sql import admin, backup, conversions, events, inbound, leads, notifications
 from eslamed.devtools import demo_traffic
 from eslamed.devtools.fake_clock import FakeClock
 from eslamed.devtools.server_process import ServerProcess
-from eslamed.sql import admin, backup, conversions, events, inbound, leads, notifications
 from tests.conftest import migrated_store
 from tests.support.admin import AUTH, SECRET
 from tests.support.clients import BROWSER_UA

@@ -11,13 +11,13 @@ import logging
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from eslamed import metrics
 from eslamed.admin import conversions, leads, push, sale_fix, stats
 from eslamed.admin.auth import HEADER, AdminGate
 from eslamed.admin.http import reply, runtime
+from eslamed.core import metrics
+from eslamed.core.store import StoreUnavailable
 from eslamed.ingest.track import request_ip
 from eslamed.ingest.validate import ValidationError
-from eslamed.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 GATE = "eslamed.admin_gate"

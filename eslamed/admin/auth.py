@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from limits import parse as parse_limit
 from limits.strategies import RateLimiter
 
+from eslamed.core.ratelimit import rate_key
 from eslamed.ingest.client_ip import Network
-from eslamed.ratelimit import rate_key
 
 HEADER = "X-Admin-Secret"
 FAIL_SCOPE = "admin-auth-fail"

@@ -20,12 +20,12 @@ from eslamed.admin.sale import (
     parse_revenue,
 )
 from eslamed.admin.stages import SALE_STAGE, sale_action_id
-from eslamed.config import Settings
 from eslamed.conversions.model import FAILED, MANUAL, RESTATEMENT, RETRACTION, RETRY, SKIPPED, UPLOADED
 from eslamed.conversions.uploader import requeue
+from eslamed.core.config import Settings
+from eslamed.core.sql import admin as sql
+from eslamed.core.sql import conversions as conversion_sql
 from eslamed.ingest.validate import ValidationError, check_string
-from eslamed.sql import admin as sql
-from eslamed.sql import conversions as conversion_sql
 
 bp = Blueprint("admin_conversions", __name__)
 

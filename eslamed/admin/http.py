@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 from flask import Response, abort, current_app, request
 
+from eslamed.core.store import Store
 from eslamed.ingest.validate import ValidationError, parse_json, parse_uuid
 from eslamed.runtime import Runtime
-from eslamed.store import Store
 
 
 def runtime() -> Runtime:

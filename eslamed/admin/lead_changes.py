@@ -6,8 +6,8 @@ import time
 from datetime import datetime
 from typing import Any
 
+from eslamed.core.phone import InvalidPhone, normalize_e164
 from eslamed.ingest.validate import ValidationError, check_string
-from eslamed.phone import InvalidPhone, normalize_e164
 
 STATUSES = ("NEW", "CONTACTED", "CONVERTED", "LOST", "SPAM")
 # NEW is settable so the owner can undo a status (or clear a wrong SPAM) in one tap

@@ -20,9 +20,9 @@ from eslamed.admin.lead_changes import (
 )
 from eslamed.admin.stages import record_stage
 from eslamed.admin.stats_shape import EARLIEST, LATEST, clamp_day, utc_bounds
+from eslamed.core.phone import display_phone
+from eslamed.core.sql import admin as sql
 from eslamed.ingest.validate import ValidationError, check_string
-from eslamed.phone import display_phone
-from eslamed.sql import admin as sql
 
 bp = Blueprint("admin_leads", __name__)
 

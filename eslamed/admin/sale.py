@@ -9,8 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from eslamed.core.phone import phone_sha256
 from eslamed.ingest.validate import ValidationError
-from eslamed.phone import phone_sha256
 
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 DEAL_TYPES = ("satis", "kiralama")

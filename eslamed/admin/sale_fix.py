@@ -18,8 +18,8 @@ from eslamed.admin.http import fail, json_body, now_utc, reply, store
 from eslamed.admin.lead_changes import change_log_row, new_version
 from eslamed.admin.leads import load_lead
 from eslamed.admin.sale import parse_closed_at, parse_revenue
+from eslamed.core.sql import admin as sql
 from eslamed.ingest.validate import ValidationError, parse_uuid
-from eslamed.sql import admin as sql
 
 bp = Blueprint("admin_sale_fix", __name__)
 

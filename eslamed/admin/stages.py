@@ -9,7 +9,7 @@ from typing import Any
 from eslamed.admin.http import now_utc, runtime, store
 from eslamed.admin.sale import stage_conversion_id, stage_row
 from eslamed.conversions.settings import ads_config
-from eslamed.sql import conversions as sql
+from eslamed.core.sql import conversions as sql
 
 SALE_STAGE = "CONVERTED"
 """The sale itself ('Satış Onayla'): its row carries the sale's revenue, not a stage value."""

@@ -10,12 +10,12 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from eslamed import locks
 from eslamed.admin import stats_shape
 from eslamed.admin.http import reply, runtime, store
 from eslamed.admin.lead_changes import new_version
-from eslamed.sql import admin as sql
-from eslamed.store import Store, StoreUnavailable
+from eslamed.core import locks
+from eslamed.core.sql import admin as sql
+from eslamed.core.store import Store, StoreUnavailable
 
 bp = Blueprint("admin_stats", __name__)
 

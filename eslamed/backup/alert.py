@@ -6,7 +6,7 @@ import sys
 
 import requests
 
-from eslamed.config import Settings
+from eslamed.core.config import Settings
 
 
 def report_failure(settings: Settings, message: str) -> None:

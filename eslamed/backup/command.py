@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eslamed import locks
-from eslamed.config import Settings
+from eslamed.core import locks
+from eslamed.core.config import Settings
 
 if TYPE_CHECKING:
-    from eslamed.store import Store
+    from eslamed.core.store import Store
 
 KEEP_DEFAULTS = (("DAILY", 7), ("WEEKLY", 4), ("MONTHLY", 12))
 
@@ -23,7 +23,7 @@ def _progress(line: str) -> None:
 
 
 def _store(settings: Settings) -> Store:
-    from eslamed.store import Store
+    from eslamed.core.store import Store
 
     return Store(settings.clickhouse, timeout_s=max(settings.clickhouse_timeout_s, 30.0))
 
@@ -77,7 +77,7 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from eslamed.backup.manifest import BackupRefused
     from eslamed.backup.restore import run_restore
     from eslamed.backup.targets import TargetError, configured_location, open_target
-    from eslamed.store import StoreUnavailable
+    from eslamed.core.store import StoreUnavailable
 
     try:
         identity = args.identity or settings.get("BACKUP_IDENTITY_FILE")

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eslamed import schema
 from eslamed.backup import catalog, crypto, retention
 from eslamed.backup.manifest import (
     BACKUPS_PREFIX,
@@ -29,8 +28,9 @@ from eslamed.backup.manifest import (
 )
 from eslamed.backup.rows import encode_row
 from eslamed.backup.targets import Target
-from eslamed.sql import backup as sql
-from eslamed.store import Store
+from eslamed.core import schema
+from eslamed.core.sql import backup as sql
+from eslamed.core.store import Store
 
 # Every table that holds something only the owner or a visitor made; the stats caches are left
 # out because they are rebuilt from events.

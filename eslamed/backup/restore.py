@@ -15,14 +15,14 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from eslamed import schema
 from eslamed.backup import catalog, crypto
 from eslamed.backup.export import Progress, table_columns
 from eslamed.backup.manifest import BackupRefused, FileEntry, Manifest, sha256_file, signature_key
 from eslamed.backup.rows import row_decoder
 from eslamed.backup.targets import Target
-from eslamed.sql import backup as sql
-from eslamed.store import Store
+from eslamed.core import schema
+from eslamed.core.sql import backup as sql
+from eslamed.core.store import Store
 
 INSERT_BATCH_ROWS = 20_000
 

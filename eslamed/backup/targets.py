@@ -19,7 +19,7 @@ from typing import Protocol, TypeVar
 from urllib.parse import urlparse
 
 from eslamed.backup.crypto import private_file
-from eslamed.config import Settings
+from eslamed.core.config import Settings
 
 T = TypeVar("T")
 ATTEMPTS = 5

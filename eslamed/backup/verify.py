@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from eslamed import schema
 from eslamed.backup.export import FULL_TABLES, table_columns
 from eslamed.backup.rows import checksum_expression
-from eslamed.sql import backup as sql
-from eslamed.store import Store
+from eslamed.core import schema
+from eslamed.core.sql import backup as sql
+from eslamed.core.store import Store
 
 TABLES = (*FULL_TABLES, "events")
 

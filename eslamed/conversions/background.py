@@ -14,7 +14,7 @@ from eslamed.conversions.commands import fingerprint_file
 from eslamed.conversions.lock import UploadLock
 from eslamed.conversions.settings import AdsConfig, ads_config
 from eslamed.conversions.uploader import Uploader, make_backend, retry_on_config_change, utcnow
-from eslamed.store import Store, StoreUnavailable
+from eslamed.core.store import Store, StoreUnavailable
 
 if TYPE_CHECKING:
     from eslamed.runtime import Runtime

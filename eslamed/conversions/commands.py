@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from eslamed.config import Settings
 from eslamed.conversions.lock import UploadLock
 from eslamed.conversions.settings import ads_config, upload_status
+from eslamed.core.config import Settings
 
 NOT_CONFIGURED = 3
 """Exit status when Google Ads is not configured: distinct from 1 (ClickHouse down) and 2 (bad config)."""
@@ -48,7 +48,7 @@ def _print_report(report, dry_run: bool = False) -> None:
 
 def _upload(settings: Settings, dry_run: bool = False) -> int:
     from eslamed.conversions.uploader import Uploader, make_backend, retry_on_config_change, utcnow
-    from eslamed.store import Store, StoreUnavailable
+    from eslamed.core.store import Store, StoreUnavailable
 
     lock = UploadLock(settings.locks_dir)
     if not lock.acquire():
@@ -83,7 +83,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     """Re-queue RETRY sales (and FAILED with --failed); --now also uploads them at once."""
     from eslamed.conversions.model import FAILED, RETRY
     from eslamed.conversions.uploader import requeue, utcnow
-    from eslamed.store import Store, StoreUnavailable
+    from eslamed.core.store import Store, StoreUnavailable
 
     settings = _configured_settings()
     if settings is None:

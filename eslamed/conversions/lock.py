@@ -6,7 +6,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from eslamed import locks
+from eslamed.core import locks
 
 LOCK_NAME = "conversions-upload.lock"
 

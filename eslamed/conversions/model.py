@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from eslamed.conversions.reasons import UNATTRIBUTED, text
-from eslamed.phone import phone_sha256
+from eslamed.core.phone import phone_sha256
 
 BUSINESS_TZ = ZoneInfo("Europe/Istanbul")
 PENDING, UPLOADED, RETRY, FAILED, SKIPPED = "PENDING", "UPLOADED", "RETRY", "FAILED", "SKIPPED"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import uuid
 
-from eslamed import metrics
 from eslamed.conversions.model import MAX_BACKOFF_S, RETRY, Outcome, Sale
 from eslamed.conversions.reasons import TOKEN_UNREACHABLE, request_problem
+from eslamed.core import metrics
 
 log = logging.getLogger(__name__)
 

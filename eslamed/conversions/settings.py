@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from eslamed.config import Settings
+from eslamed.core.config import Settings
 
 BACKENDS = ("datamanager", "googleads")
 DATAMANAGER_ENDPOINT = "datamanager.googleapis.com:443"

@@ -20,7 +20,6 @@ from typing import Any, Protocol
 
 from google.api_core import exceptions as api_exceptions
 
-from eslamed import metrics
 from eslamed.conversions.model import (
     FAILED,
     MANUAL,
@@ -35,8 +34,9 @@ from eslamed.conversions.model import (
 )
 from eslamed.conversions.reasons import text
 from eslamed.conversions.settings import AdsConfig
-from eslamed.sql import conversions as sql
-from eslamed.store import Store
+from eslamed.core import metrics
+from eslamed.core.sql import conversions as sql
+from eslamed.core.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from eslamed.store import Store
+from eslamed.core.store import Store
 
 SOURCES = ("google/cpc", "direct", "google/organic", "whatsapp")
 PATHS = ("/", "/oksijen-konsantratoru", "/kiralik-oksijen-tupu", "/iletisim")

@@ -21,18 +21,18 @@ from zoneinfo import ZoneInfo
 from limits import parse as parse_limit
 
 from eslamed.admin.lead_changes import change_log_row, next_row
-from eslamed.config import ConfigError, Settings
+from eslamed.core.config import ConfigError, Settings
+from eslamed.core.locks import held
+from eslamed.core.phone import InvalidPhone, mask_phone, normalize_e164
+from eslamed.core.sql import admin as admin_sql
+from eslamed.core.sql import inbound as sql
 from eslamed.inbound.payloads import CallNotice, WhatsAppMessage
 from eslamed.inbound.refs import find_ref
 from eslamed.ingest.geo import NOWHERE
 from eslamed.ingest.useragent import Agent
 from eslamed.leads.service import LeadService, new_record
 from eslamed.leads.validate import LeadError, validate_lead
-from eslamed.locks import held
 from eslamed.notify.message import PHONE_ARRIVED, LeadSummary
-from eslamed.phone import InvalidPhone, mask_phone, normalize_e164
-from eslamed.sql import admin as admin_sql
-from eslamed.sql import inbound as sql
 
 log = logging.getLogger(__name__)
 

@@ -19,14 +19,14 @@ from flask.blueprints import BlueprintSetupState
 from limits import parse as parse_limit
 
 from eslamed.admin.http import reply
+from eslamed.core.locks import LockTimeout
+from eslamed.core.ratelimit import rate_key
+from eslamed.core.store import StoreUnavailable
 from eslamed.inbound.attach import Busy, Inbound
 from eslamed.inbound.payloads import CallNotice, Notification, PayloadError, parse_call, parse_notification
 from eslamed.inbound.signature import signature_ok
 from eslamed.leads import routes as leads
-from eslamed.locks import LockTimeout
-from eslamed.ratelimit import rate_key
 from eslamed.runtime import Runtime
-from eslamed.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from eslamed.input_cache import cache_short_inputs
+from eslamed.core.input_cache import cache_short_inputs
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address

@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 
-from eslamed.sql import events as sql
-from eslamed.store import Store
+from eslamed.core.sql import events as sql
+from eslamed.core.store import Store
 
 STRING_COLUMNS = (
     "type", "visitor_id", "session_id", "url", "path", "ref", "ref_host", "title", "source",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import maxminddb
 
-from eslamed.input_cache import cache_short_inputs
+from eslamed.core.input_cache import cache_short_inputs
 
 
 @dataclass(frozen=True)

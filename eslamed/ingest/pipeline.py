@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from eslamed.core.input_cache import cache_short_inputs
 from eslamed.ingest.geo import NOWHERE, GeoLookup, Place
 from eslamed.ingest.source import classify_source, referrer_host
 from eslamed.ingest.urls import split_url
 from eslamed.ingest.useragent import Agent, classify
 from eslamed.ingest.visit_key import NO_KEYS, Salts, VisitKeys
-from eslamed.input_cache import cache_short_inputs
 
 MAX_FUTURE_SKEW_S = 60
 MAX_PAST_AGE_S = 72 * 3600

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from eslamed.core.input_cache import cache_short_inputs
 from eslamed.ingest.urls import referrer_form, split_url
-from eslamed.input_cache import cache_short_inputs
 
 SEARCH_ENGINES = ("google.", "bing.", "yandex.", "duckduckgo.", "yahoo.", "ecosia.", "baidu.", "search.")
 SOCIAL = (

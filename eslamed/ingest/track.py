@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 import orjson
 from limits import parse as parse_limit
 
-from eslamed import metrics
+from eslamed.core import metrics
+from eslamed.core.ratelimit import FixedWindow
 from eslamed.ingest import pipeline
 from eslamed.ingest.client_ip import client_ip
 from eslamed.ingest.event_sink import encode
 from eslamed.ingest.validate import MAX_BODY_BYTES, ValidationError, validate_track_body
-from eslamed.ratelimit import FixedWindow
 from eslamed.runtime import Runtime
 
 StartResponse = Callable[..., Any]

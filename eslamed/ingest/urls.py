@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import SplitResult, urlsplit
 
-from eslamed.input_cache import cache_short_inputs
+from eslamed.core.input_cache import cache_short_inputs
 
 
 @cache_short_inputs(maxsize=4096, max_chars=512)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import ua_parser
 from crawleruseragents import is_crawler
 
-from eslamed.input_cache import cache_short_inputs
+from eslamed.core.input_cache import cache_short_inputs
 
 TABLET_PATTERN = re.compile(r"ipad|tablet|kindle|silk|(android(?!.*mobile))", re.IGNORECASE)
 MOBILE_PATTERN = re.compile(r"mobi|iphone|ipod|android.*mobile|windows phone", re.IGNORECASE)

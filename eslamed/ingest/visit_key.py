@@ -20,9 +20,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from eslamed.durable import fsync_fd
-from eslamed.ratelimit import rate_key
-from eslamed.sql.events import SESSION_GAP_S
+from eslamed.core.durable import fsync_fd
+from eslamed.core.ratelimit import rate_key
+from eslamed.core.sql.events import SESSION_GAP_S
 
 log = logging.getLogger(__name__)
 

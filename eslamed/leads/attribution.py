@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
+from eslamed.core.sql import leads as sql
+from eslamed.core.store import Store
 from eslamed.ingest.source import classify_source
 from eslamed.ingest.urls import split_url
 from eslamed.leads.validate import CLICK_FIELDS, TEXT_FIELDS, UTM_FIELDS
-from eslamed.sql import leads as sql
-from eslamed.store import Store
 
 WINDOW = timedelta(days=90)
 DIRECT = "direct"

@@ -14,7 +14,7 @@ from typing import Any
 import gevent
 import gevent.event
 
-from eslamed.store import StoreUnavailable
+from eslamed.core.store import StoreUnavailable
 
 Insert = Callable[[list[dict[str, Any]]], int]
 MAX_BLOCK = 1000

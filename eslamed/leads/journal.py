@@ -26,10 +26,10 @@ from typing import Any
 import orjson
 from clickhouse_driver.errors import ServerException
 
-from eslamed import metrics
-from eslamed.durable import fsync_dir, fsync_fd
-from eslamed.locks import held, try_lock
-from eslamed.store import StoreUnavailable
+from eslamed.core import metrics
+from eslamed.core.durable import fsync_dir, fsync_fd
+from eslamed.core.locks import held, try_lock
+from eslamed.core.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

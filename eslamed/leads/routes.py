@@ -13,8 +13,8 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from flask_limiter import Limiter
 
-import eslamed.ratelimit
-from eslamed import metrics
+import eslamed.core.ratelimit
+from eslamed.core import metrics
 from eslamed.ingest.track import cors_headers, cross_site, request_ip
 from eslamed.ingest.useragent import classify
 from eslamed.ingest.visit_key import VisitKeys
@@ -38,7 +38,7 @@ def client_ip() -> str:
 
 
 limiter = Limiter(
-    key_func=lambda: eslamed.ratelimit.rate_key(client_ip()), default_limits=[], headers_enabled=False
+    key_func=lambda: eslamed.core.ratelimit.rate_key(client_ip()), default_limits=[], headers_enabled=False
 )
 
 
@@ -47,7 +47,7 @@ def _setup(state: BlueprintSetupState) -> None:
     app: Flask = state.app
     runtime: Runtime = app.extensions["eslamed"]
     app.config.setdefault(
-        "RATELIMIT_STORAGE_URI", eslamed.ratelimit.storage_uri(runtime.settings.ratelimit_file)
+        "RATELIMIT_STORAGE_URI", eslamed.core.ratelimit.storage_uri(runtime.settings.ratelimit_file)
     )
     limiter.init_app(app)
     app.extensions[EXTENSION] = LeadService(runtime, Notifier.from_settings(runtime.settings, runtime.store))

@@ -22,7 +22,10 @@ from typing import Any
 import gevent
 from clickhouse_driver import errors as ch_errors
 
-from eslamed import metrics
+from eslamed.core import metrics
+from eslamed.core.locks import LockTimeout, held
+from eslamed.core.phone import mask_phone
+from eslamed.core.store import StoreUnavailable
 from eslamed.ingest.geo import Place
 from eslamed.ingest.useragent import Agent
 from eslamed.leads import tap_dedupe
@@ -30,12 +33,9 @@ from eslamed.leads.group_insert import GroupInsert
 from eslamed.leads.journal import LeadJournal
 from eslamed.leads.spam import spam_reason, status_for
 from eslamed.leads.writer import LeadWriter, check_record, new_version, ref_row
-from eslamed.locks import LockTimeout, held
 from eslamed.notify.message import LeadSummary
 from eslamed.notify.notifier import Notifier
-from eslamed.phone import mask_phone
 from eslamed.runtime import Runtime
-from eslamed.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

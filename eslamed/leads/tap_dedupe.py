@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from eslamed.sql import leads as sql
-from eslamed.store import Store
+from eslamed.core.sql import leads as sql
+from eslamed.core.store import Store
 
 TAP_SOURCES = frozenset({"call", "whatsapp"})
 # Older taps cannot be in the visit going on unless the visitor was active all that time.

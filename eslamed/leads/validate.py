@@ -12,9 +12,9 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
+from eslamed.core.phone import InvalidPhone, normalize_e164
 from eslamed.inbound.refs import ALPHABET, LENGTH, is_ref
 from eslamed.ingest.validate import ValidationError, parse_json
-from eslamed.phone import InvalidPhone, normalize_e164
 
 MAX_BODY_BYTES = 32 * 1024
 SOURCES = ("form", "whatsapp", "call")

@@ -7,9 +7,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from eslamed.core.sql import leads as sql
+from eslamed.core.store import Store
 from eslamed.leads.attribution import attribute, lookup_history
-from eslamed.sql import leads as sql
-from eslamed.store import Store
 
 ROW_TEXT = (
     "status", "source", "name", "phone", "message", "url", "variant", "gclid", "gbraid", "wbraid",

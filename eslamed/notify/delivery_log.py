@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from eslamed.store import Store, StoreUnavailable
+from eslamed.core.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

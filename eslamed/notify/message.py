@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import quote
 
+from eslamed.core.phone import display_phone
 from eslamed.ingest.urls import split_url
-from eslamed.phone import display_phone
 
 PHONE_ARRIVED = "phone"
 SOURCE_TR = {"form": "Form", "whatsapp": "WhatsApp", "call": "Telefon araması"}

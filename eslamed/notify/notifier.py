@@ -16,9 +16,11 @@ from pathlib import Path
 import gevent
 import gevent.pool
 
-from eslamed import metrics
-from eslamed.config import Settings
-from eslamed.locks import try_lock
+from eslamed.core import metrics
+from eslamed.core.config import Settings
+from eslamed.core.locks import try_lock
+from eslamed.core.phone import mask_phone
+from eslamed.core.store import Store
 from eslamed.notify.channel import Channel, DeliveryError
 from eslamed.notify.delivery_log import DeliveryLog
 from eslamed.notify.message import LeadSummary
@@ -26,8 +28,6 @@ from eslamed.notify.outbox import Entry, Outbox, entry_key
 from eslamed.notify.telegram import Telegram
 from eslamed.notify.webpush import WebPush
 from eslamed.notify.whatsapp import WhatsApp
-from eslamed.phone import mask_phone
-from eslamed.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from eslamed.durable import fsync_dir, fsync_fd
+from eslamed.core.durable import fsync_dir, fsync_fd
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 import gevent
 
+from eslamed.core.sql import notifications as sql
+from eslamed.core.store import Store, StoreUnavailable
 from eslamed.notify.channel import Target
-from eslamed.sql import notifications as sql
-from eslamed.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from eslamed.config import Settings
+from eslamed.core.config import Settings
 from eslamed.notify.channel import DeliveryError, Target, http_failure
 from eslamed.notify.message import LeadSummary, telegram_message
 

@@ -8,12 +8,12 @@ import orjson
 import requests
 from pywebpush import WebPushException, webpush
 
-from eslamed.config import Settings
+from eslamed.core.config import Settings
+from eslamed.core.store import Store, StoreUnavailable
 from eslamed.notify import subscriptions
 from eslamed.notify.channel import DeliveryError, Target, http_failure
 from eslamed.notify.message import LeadSummary, push_payload
 from eslamed.notify.subscriptions import SubscriptionCache
-from eslamed.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

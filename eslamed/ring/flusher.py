@@ -15,9 +15,9 @@ from collections.abc import Callable
 import gevent
 import gevent.event
 
-from eslamed import metrics
+from eslamed.core import metrics
+from eslamed.core.store import StoreUnavailable
 from eslamed.ring.buffer import BufferLayout, WorkerBuffer, orphans
-from eslamed.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from eslamed.durable import fsync_dir
+from eslamed.core.durable import fsync_dir
 from eslamed.ring.slot import RECORD, Batch, RingCorrupt, frame
 
 POS = struct.Struct("<QQ")

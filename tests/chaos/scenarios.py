@@ -28,8 +28,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from eslamed.core.store import Store
 from eslamed.devtools.clickhouse_server import LocalClickHouse
-from eslamed.store import Store
 from tests.conftest import migrated_store
 from tests.support.clients import dumps, new_event, post_raw
 from tests.support.server import ServerProcess, base_env

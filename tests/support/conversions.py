@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from eslamed.config import Settings, load_settings
-from eslamed.sql import conversions as sql
-from eslamed.store import Store
+from eslamed.core.config import Settings, load_settings
+from eslamed.core.sql import conversions as sql
+from eslamed.core.store import Store
 from tests.support.server import base_env
 
 PHONE = "+905321234567"

@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from eslamed.store import Store
+from eslamed.core.store import Store
 from tests.support.clients import BROWSER_UA
 from tests.support.peers import Peer
 

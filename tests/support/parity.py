@@ -23,12 +23,15 @@ from typing import Any
 from clickhouse_driver import Client
 from clickhouse_driver.util.escape import escape_param
 
-import eslamed.sql
-from eslamed import schema, store
+import eslamed.core.sql
+from eslamed.core import schema, store
 
 STATEMENT = re.compile(r"\s*(SELECT|INSERT|ALTER|CREATE|DESCRIBE|SHOW)\b")
 MODULES = (
-    *(importlib.import_module(f"eslamed.sql.{m.name}") for m in pkgutil.iter_modules(eslamed.sql.__path__)),
+    *(
+        importlib.import_module(f"eslamed.core.sql.{m.name}")
+        for m in pkgutil.iter_modules(eslamed.core.sql.__path__)
+    ),
     schema,
     store,
 )
@@ -36,10 +39,10 @@ MODULES = (
 
 def application_statements() -> set[str]:
     """Every SQL constant the application has, named `module.CONSTANT`, found by listing the modules
-    (every module of eslamed.sql, the schema and the store), never by hand."""
+    (every module of eslamed.core.sql, the schema and the store), never by hand."""
     found = set()
     for module in MODULES:
-        short = module.__name__.removeprefix("eslamed.").removeprefix("sql.")
+        short = module.__name__.removeprefix("eslamed.core.").removeprefix("sql.")
         for name, value in vars(module).items():
             if name.lstrip("_").isupper() and isinstance(value, str) and STATEMENT.match(value):
                 found.add(f"{short}.{name}")
@@ -154,7 +157,7 @@ def copy_table(
 ) -> int:
     """A table's rows, read from the database the real server wrote, inserted into both engines with
     the backup's INSERT statement (the one a restore sends)."""
-    from eslamed.sql import backup
+    from eslamed.core.sql import backup
 
     columns = [name for name, *_ in source.execute(backup.DESCRIBE.format(db=source_db, table=table))]
     listed = ", ".join(columns)

@@ -15,8 +15,8 @@ from typing import Any
 from clickhouse_driver import Client
 from clickhouse_driver import errors as ch_errors
 
-from eslamed import schema
-from eslamed.config import ClickHouseTarget
+from eslamed.core import schema
+from eslamed.core.config import ClickHouseTarget
 
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     ch_errors.NetworkError,

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 
 import maxminddb
 
-from eslamed.durable import MEMORY_FILESYSTEMS, filesystem_type
+from eslamed.core.durable import MEMORY_FILESYSTEMS, filesystem_type
 
 
 class ConfigError(Exception):

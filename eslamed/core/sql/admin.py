@@ -8,7 +8,7 @@ Days are Europe/Istanbul days; callers pass UTC bounds `since`/`until` computed 
 
 from __future__ import annotations
 
-from eslamed.sql import events
+from eslamed.core.sql import events
 
 LATEST_LEAD_KEYS = "SELECT lead_id, max(version) FROM {db}.leads WHERE {where} GROUP BY lead_id"
 

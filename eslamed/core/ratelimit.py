@@ -28,8 +28,8 @@ from urllib.parse import urlparse
 from limits import RateLimitItem
 from limits.storage import Storage
 
-from eslamed import metrics
-from eslamed.input_cache import cache_short_inputs
+from eslamed.core import metrics
+from eslamed.core.input_cache import cache_short_inputs
 
 SCHEME = "eslamedfile"
 ENTRY = struct.Struct("<QdQ")  # key hash, window end (epoch s), count

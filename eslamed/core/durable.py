@@ -1,6 +1,6 @@
 """fsync without stalling the worker: the call runs in gevent's thread pool while other greenlets serve.
 
-Callers that hold a lock across these calls must take it with `eslamed.locks.held` (which
+Callers that hold a lock across these calls must take it with `eslamed.core.locks.held` (which
 polls), never a blocking `flock`, or a second greenlet would block the whole worker.
 """
 

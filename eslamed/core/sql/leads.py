@@ -1,6 +1,6 @@
 """Queries on `leads` and on the visitor's `events` history used for attribution."""
 
-from eslamed.sql import events
+from eslamed.core.sql import events
 
 EXISTING = """
 SELECT toString(lead_id), argMax(status, version)

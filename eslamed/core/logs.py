@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import Iterable
 
-from eslamed.phone import mask_phone
+from eslamed.core.phone import mask_phone
 
 # Phone separators as typed or as they reach a request line: space, "-", "+", and their URL escapes.
 _SEP = r"(?:[ \-+]|%20|%2[Bb]|%2[Dd])"
