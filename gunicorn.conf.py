@@ -63,7 +63,7 @@ def child_exit(server, worker):
     from eslamed.core.store import Store, StoreUnavailable
     from eslamed.ingest.event_sink import EventSink
     from eslamed.ring.flusher import drain_orphans
-    from eslamed.runtime import buffer_layout
+    from eslamed.web.runtime import buffer_layout
 
     metrics.mark_process_dead(worker.pid)
     store = Store(_settings.clickhouse, timeout_s=1.0, pool_size=1)

@@ -7,13 +7,15 @@ from typing import Any
 
 from flask import Flask
 
-from eslamed import security_headers
-from eslamed.conversions.background import start_uploader
+from eslamed.admin import web as admin_web
+from eslamed.conversions.background import uploader_job
 from eslamed.core.config import Settings, load_settings
-from eslamed.inbound import routes as inbound
-from eslamed.ingest.track import TrackEndpoint
-from eslamed.leads import routes as leads
-from eslamed.runtime import Runtime
+from eslamed.web import edge, health, security_headers
+from eslamed.web import inbound as inbound
+from eslamed.web import leads as leads
+from eslamed.web import site as site
+from eslamed.web.runtime import Runtime
+from eslamed.web.track import TrackEndpoint
 
 TRACK_PATH = "/api/track"
 
@@ -45,13 +47,11 @@ class Dispatcher:
 
 
 def create_flask_app(runtime: Runtime) -> Flask:
-    from eslamed import health
-    from eslamed.admin import web as admin_web
-    from eslamed.site import serve as site
 
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.extensions["eslamed"] = runtime
+    edge.install(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(site.bp)
     app.register_blueprint(leads.bp)
@@ -63,10 +63,11 @@ def create_flask_app(runtime: Runtime) -> Flask:
 def create_app(settings: Settings | None = None, start_ingest: bool = True) -> Dispatcher:
     settings = settings or load_settings()
     runtime = Runtime.build(settings)
-    if start_ingest:
-        runtime.start_ingest()
-        start_uploader(runtime)
     flask_app = create_flask_app(runtime)
     if start_ingest:
-        leads.service(flask_app).start()
+        runtime.start_ingest()
+        for job in (*leads.service(flask_app).jobs(), uploader_job(settings, runtime.store)):
+            if job is not None:
+                runtime.supervisor.add(job)
+        runtime.supervisor.start()
     return Dispatcher(flask_app, TrackEndpoint(runtime), runtime)

@@ -48,6 +48,7 @@ case "${1:-}" in
     install_python '.[dev]'
     .venv/bin/ruff check .
     .venv/bin/ruff format --check .
+    .venv/bin/lint-imports --no-cache
     exec .venv/bin/python -m pytest "$@"
     ;;
   *)

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from eslamed.admin.push import parse_subscription
-from eslamed.ingest.validate import ValidationError
+from eslamed.core.problems import Problem
 from tests.support.admin import AUTH, admin_app
 from tests.support.events import event_row
 from tests.support.leads import seed_lead
@@ -233,5 +233,5 @@ def test_push_keys_are_checked_against_the_documented_pattern(auth: str, ok: boo
     if ok:
         assert parse_subscription(body)["auth"] == auth
     else:
-        with pytest.raises(ValidationError):
+        with pytest.raises(Problem):
             parse_subscription(body)

@@ -8,7 +8,7 @@ import uuid
 
 import requests
 
-from eslamed.admin.auth import secret_matches
+from eslamed.web.edge import secret_matches
 from tests.support.admin import AUTH, SECRET, admin_app
 from tests.support.clients import BROWSER_UA
 
@@ -22,9 +22,9 @@ def get(server, headers=None):
 def test_auth_table_on_the_real_server(clickhouse, store, make_server):
     server = make_server(clickhouse, store, ADMIN_FAIL_LIMIT="20/minute")
     missing = get(server)
-    assert missing.status_code == 401 and missing.json()["error"] == "missing X-Admin-Secret header"
+    assert missing.status_code == 401 and missing.json()["message_en"] == "missing X-Admin-Secret header"
     wrong = get(server, {"X-Admin-Secret": "not-the-secret"})
-    assert wrong.status_code == 401 and wrong.json()["error"] == "wrong admin secret"
+    assert wrong.status_code == 401 and wrong.json()["message_en"] == "wrong admin secret"
     assert get(server, AUTH).status_code == 200
 
     codes = [get(server, {"X-Admin-Secret": f"guess-{i}"}).status_code for i in range(50)]

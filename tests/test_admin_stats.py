@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from eslamed.admin import stats_shape
-from eslamed.ingest.validate import ValidationError
+from eslamed.core.problems import Problem
 from tests.support.admin import AUTH, admin_app
 from tests.support.events import event_row
 from tests.support.leads import lead_row
@@ -191,7 +191,7 @@ def test_utc_bounds_are_istanbul_midnights():
 
 def test_parse_range_defaults_and_limits():
     assert stats_shape.parse_range(None, None, date(2026, 11, 30)) == (date(2026, 11, 1), date(2026, 11, 30))
-    with pytest.raises(ValidationError):
+    with pytest.raises(Problem):
         stats_shape.parse_range("2025-01-01", "2026-11-30", date(2026, 11, 30))
 
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from eslamed.admin.sale import ISTANBUL
+from eslamed.conversions.sale import ISTANBUL
 from eslamed.conversions.settings import ads_config
 from eslamed.conversions.uploader import Uploader, make_backend
 from eslamed.core import schema
@@ -180,7 +180,7 @@ def test_admin_retry_button_queues_one_failed_sale_again(clickhouse, store, tmp_
 
     again = client.post(f"/api/admin/conversions/{cid}/retry", headers=AUTH)
     assert again.status_code == 409
-    assert "this one is UPLOADED" in again.get_json()["error"]
+    assert "this one is UPLOADED" in again.get_json()["message_en"]
     assert client.post("/api/admin/conversions/not-a-uuid/retry", headers=AUTH).status_code == 400
     assert client.post(f"/api/admin/conversions/{uuid.uuid4()}/retry", headers=AUTH).status_code == 404
     assert client.post(f"/api/admin/conversions/{cid}/retry").status_code == 401
@@ -415,7 +415,7 @@ def test_restatement_and_retraction_reach_google_ads_by_order_id(
     assert again.status_code == 409
     bad = client.post(f"/api/admin/conversions/{cid}/correct", json={"action": "delete"}, headers=AUTH)
     assert bad.status_code == 400
-    assert "action must be retract or restate" in bad.get_json()["error"]
+    assert "action must be retract or restate" in bad.get_json()["message_en"]
     listed = client.get("/api/admin/conversions", headers=AUTH).get_json()
     assert listed["counts"]["UPLOADED"] == 3
 

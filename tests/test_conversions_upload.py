@@ -16,8 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from google.ads import datamanager_v1 as dm
 
 from eslamed.conversions.ads_check import check_account
-from eslamed.conversions.lock import UploadLock
-from eslamed.conversions.settings import ads_config
+from eslamed.conversions.settings import ads_config, upload_leader
 from eslamed.conversions.uploader import Uploader, make_backend
 from tests.support.conversions import (
     history,
@@ -135,7 +134,7 @@ def test_running_twice_or_concurrently_sends_each_sale_once(store, settings, pee
     ids = [seed_sale(store, seed_lead(store, now - timedelta(days=1)), now) for _ in range(6)]
 
     def guarded_run() -> None:
-        lock = UploadLock(settings.locks_dir)
+        lock = upload_leader(settings)
         while not lock.acquire():
             time.sleep(0.05)
         try:

@@ -18,10 +18,10 @@ from prometheus_client import REGISTRY
 
 from eslamed.core.config import CLOUDFLARE_RANGES, parse_cidrs
 from eslamed.core.ratelimit import SLOTS, SharedFileStorage, rate_key, storage_uri
-from eslamed.ingest.client_ip import client_ip
 from eslamed.ingest.pipeline import url_path
 from eslamed.ingest.source import referrer_host
 from eslamed.ingest.useragent import classify
+from eslamed.web.client_address import client_ip
 from tests.support.admin import admin_app
 from tests.support.clients import new_event, post_raw, send_raw
 from tests.support.leads import SITE, form_lead, lead_env

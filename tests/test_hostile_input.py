@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eslamed.ingest.validate import ValidationError, validate_track_body
+from eslamed.core.problems import Problem
+from eslamed.ingest.validate import validate_track_body
 from tests.support.clients import dumps, new_event, post_raw
 from tests.support.leads import form_lead, lead_env, post_lead
 
@@ -38,7 +39,7 @@ EVENTISH = st.fixed_dictionaries(
 def test_arbitrary_bytes_only_ever_fail_as_validation_errors(raw: bytes) -> None:
     try:
         events = validate_track_body(raw)
-    except ValidationError as exc:
+    except Problem as exc:
         assert exc.message
         return
     assert all(isinstance(e["event_id"], str) for e in events)
@@ -49,7 +50,7 @@ def test_arbitrary_bytes_only_ever_fail_as_validation_errors(raw: bytes) -> None
 def test_arbitrary_json_is_either_a_clean_event_list_or_a_field_error(value: object) -> None:
     try:
         events = validate_track_body(json.dumps(value).encode())
-    except ValidationError as exc:
+    except Problem as exc:
         assert exc.message and isinstance(exc.field, str)
         return
     for event in events:
@@ -87,7 +88,12 @@ def test_url_ish_strings_in_url_and_ref_never_get_a_5xx(clickhouse, store, make_
         status, _, reply = post_raw(server.url, "/api/track", dumps(new_event(**{field: url})))
         assert (status, json.loads(reply)) == (
             400,
-            {"error": f"{field} is not a parseable URL", "field": field},
+            {
+                "error": "invalid",
+                "field": field,
+                "message_en": f"{field} is not a parseable URL",
+                "message_tr": f"Geçersiz bilgi: {field}",
+            },
         )
     assert post_lead(server.url, form_lead(url="http://[::1/acil")).status_code == 201
     assert "Traceback" not in server.log()

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from eslamed.core.config import ConfigError, load_settings
+from eslamed.core.problems import Problem
 from eslamed.inbound.attach import call_window
-from eslamed.inbound.payloads import PayloadError, parse_call, parse_notification
-from eslamed.inbound.refs import find_ref
+from eslamed.inbound.payloads import parse_call, parse_notification
 from eslamed.inbound.signature import sign, signature_ok
-from eslamed.leads.validate import LeadError, validate_lead
+from eslamed.leads.refs import find_ref
+from eslamed.leads.validate import validate_lead
 from tests.support.leads import form_lead
 from tests.support.meta import status_update, text_message
 from tests.support.server import base_env
@@ -54,7 +55,7 @@ def test_cloud_api_payload_parses_messages_names_and_statuses() -> None:
     assert parsed.statuses == 0
     status = parse_notification(status_update("905321234567", "wamid.Y"))
     assert (status.messages, status.statuses) == ([], 1)
-    with pytest.raises(PayloadError) as err:
+    with pytest.raises(Problem) as err:
         parse_notification({"object": "whatsapp_business_account", "entry": [{"changes": [{"value": 3}]}]})
     assert err.value.field == "changes[].value"
 
@@ -72,7 +73,7 @@ def test_call_notice_times_and_keys() -> None:
         ({"caller": "1", "started_at": 1, "duration_s": -1}, "duration_s"),
         ({"caller": "1", "started_at": 1, "duration_s": True}, "duration_s"),
     ]:
-        with pytest.raises(PayloadError) as err:
+        with pytest.raises(Problem) as err:
             parse_call(bad)
         assert err.value.field == field
 
@@ -95,6 +96,6 @@ def test_lead_ref_is_checked_and_kept_on_whatsapp_taps_only() -> None:
         {"source": "whatsapp", "ref": 12345},
         {"ref": "K7Q2M"},
     ):
-        with pytest.raises(LeadError) as err:
+        with pytest.raises(Problem) as err:
             validate_lead(form_lead(**changes))
         assert (err.value.code, err.value.field) == ("invalid_ref", "ref")

@@ -10,6 +10,7 @@ import pytest
 from clickhouse_driver.errors import ServerException
 
 from eslamed.core.phone import InvalidPhone, display_phone, mask_phone, normalize_e164
+from eslamed.core.problems import Problem
 from eslamed.core.store import StoreUnavailable
 from eslamed.ingest.geo import Place
 from eslamed.ingest.useragent import classify
@@ -18,7 +19,7 @@ from eslamed.leads.group_insert import GroupInsert
 from eslamed.leads.journal import LeadJournal
 from eslamed.leads.service import new_record, public_status
 from eslamed.leads.spam import spam_reason, status_for
-from eslamed.leads.validate import LeadError, parse_body, validate_lead
+from eslamed.leads.validate import parse_body, validate_lead
 from eslamed.notify.message import LeadSummary, push_payload, telegram_text, template_parameters
 from eslamed.notify.notifier import backoff_s
 from eslamed.notify.outbox import Outbox, entry_key
@@ -78,7 +79,7 @@ def test_valid_form_lead_is_normalised() -> None:
     ],
 )
 def test_bad_leads_are_refused_in_turkish_and_english(changes: dict, code: str, field: str) -> None:
-    with pytest.raises(LeadError) as caught:
+    with pytest.raises(Problem) as caught:
         validate_lead(form_lead(**changes))
     error = caught.value.as_json()
     assert (error["error"], error["field"]) == (code, field)
@@ -96,12 +97,12 @@ def test_form_encoded_and_json_bodies_parse_alike() -> None:
     body = "lead_id=8d1f6f7e-2a53-4a8e-9d6a-0c8f3b2e1a11&phone=0532+123+45+67&consent=true&fill_ms=4000"
     form = validate_lead(parse_body(body.encode(), "application/x-www-form-urlencoded"))
     assert (form["phone"], form["consent"], form["fill_ms"]) == ("+905321234567", True, 4000)
-    with pytest.raises(LeadError, match="JSON object"):
+    with pytest.raises(Problem, match="JSON object"):
         parse_body(b"[1, 2]", "application/json")
-    with pytest.raises(LeadError) as caught:
+    with pytest.raises(Problem) as caught:
         parse_body(b"{" * 10, "application/json")
     assert caught.value.code == "malformed"
-    with pytest.raises(LeadError) as caught:
+    with pytest.raises(Problem) as caught:
         parse_body(b"x" * 40_000, "application/json")
     assert caught.value.code == "too_large"
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from eslamed.admin.sale import conversion_id, parse_closed_at, parse_revenue
+from eslamed.conversions.sale import conversion_id, parse_closed_at, parse_revenue
 from eslamed.core.phone import InvalidPhone, normalize_e164, phone_sha256
-from eslamed.ingest.validate import ValidationError
+from eslamed.core.problems import Problem
 
 NOW = datetime(2026, 11, 26, 20, 0)
 
@@ -38,7 +38,7 @@ def test_revenue_parses_to_two_decimals(raw, amount):
 
 @pytest.mark.parametrize("raw", ["15.000,00", "0", "-1", "1.234", True, None, "1e5", "100000001"])
 def test_revenue_rejects_ambiguous_or_out_of_range(raw):
-    with pytest.raises(ValidationError):
+    with pytest.raises(Problem):
         parse_revenue(raw)
 
 
@@ -46,7 +46,7 @@ def test_closed_at_date_means_istanbul_noon_and_never_the_future():
     assert parse_closed_at("2026-11-20", NOW) == datetime(2026, 11, 20, 9, 0)
     assert parse_closed_at("2026-11-26", datetime(2026, 11, 26, 6, 0)) == datetime(2026, 11, 26, 6, 0)
     assert parse_closed_at(None, NOW) == NOW
-    with pytest.raises(ValidationError):
+    with pytest.raises(Problem):
         parse_closed_at("2026-12-05", NOW)
 
 

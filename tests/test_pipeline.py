@@ -6,10 +6,10 @@ import time
 import pytest
 
 from eslamed.ingest import pipeline
-from eslamed.ingest.client_ip import client_ip
 from eslamed.ingest.geo import GeoLookup
 from eslamed.ingest.source import classify_source, referrer_host
 from eslamed.ingest.validate import validate_track_body
+from eslamed.web.client_address import client_ip
 from tests.support.paths import GEOIP_CITY
 
 ANDROID = "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36"

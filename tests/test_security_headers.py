@@ -2,7 +2,7 @@
 
 import ipaddress
 
-from eslamed.security_headers import CSP_ADMIN, CSP_API, CSP_SITE, headers_for, is_https
+from eslamed.web.security_headers import CSP_ADMIN, CSP_API, CSP_SITE, headers_for, is_https
 from tests.support.clients import dumps, new_event, post_raw
 
 PROXIES = (ipaddress.ip_network("127.0.0.2/32"),)

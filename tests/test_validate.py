@@ -5,7 +5,8 @@ import uuid
 import orjson
 import pytest
 
-from eslamed.ingest.validate import MAX_BATCH, ValidationError, validate_track_body
+from eslamed.core.problems import Problem
+from eslamed.ingest.validate import MAX_BATCH, validate_track_body
 
 EID = str(uuid.uuid4())
 
@@ -59,7 +60,7 @@ def test_batch_keeps_browser_ids_and_props() -> None:
     ],
 )
 def test_bad_input_is_rejected_with_the_field(raw: bytes, field: str, message: str) -> None:
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(Problem) as caught:
         validate_track_body(raw)
     assert caught.value.field == field
     assert message in caught.value.message

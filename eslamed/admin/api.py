@@ -11,19 +11,17 @@ import logging
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from eslamed.admin import conversions, leads, push, sale_fix, stats
+from eslamed.admin import conversions, leads, push, stats
 from eslamed.admin.auth import HEADER, AdminGate
-from eslamed.admin.http import reply, runtime
+from eslamed.admin.http import runtime
 from eslamed.core import metrics
-from eslamed.core.store import StoreUnavailable
-from eslamed.ingest.track import request_ip
-from eslamed.ingest.validate import ValidationError
+from eslamed.web.edge import client_address
 
 log = logging.getLogger(__name__)
 GATE = "eslamed.admin_gate"
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
-for child in (leads.bp, conversions.bp, sale_fix.bp, stats.bp, push.bp):
+for child in (leads.bp, conversions.bp, stats.bp, push.bp):
     bp.register_blueprint(child)
 
 
@@ -38,31 +36,16 @@ def _build_gate(state: BlueprintSetupState) -> None:
 
 @bp.before_request
 def require_admin() -> Response | None:
-    ip = request_ip(request.environ, runtime())
+    ip = client_address(request.environ, runtime().settings)
     refusal = current_app.extensions[GATE].check(ip, request.headers.get(HEADER))
     if refusal is None:
         return None
     metrics.ADMIN_AUTH_REFUSED.labels(str(refusal.status)).inc()
     log.warning("admin request refused (%s): %s %s from %s", refusal.status, request.method, request.path, ip)
-    return reply(refusal.as_json(), refusal.status)
+    raise refusal
 
 
 @bp.after_request
 def no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.errorhandler(ValidationError)
-def bad_request(exc: ValidationError) -> Response:
-    return reply({**exc.as_json(), "message_tr": "Geçersiz bilgi: " + (exc.field or "istek")}, 400)
-
-
-@bp.errorhandler(StoreUnavailable)
-def store_down(exc: StoreUnavailable) -> Response:
-    log.warning("admin request failed, ClickHouse unavailable: %s", exc)
-    response = reply(
-        {"error": "database unavailable", "message_tr": "Veritabanına ulaşılamıyor, tekrar deneyin"}, 503
-    )
-    response.headers["Retry-After"] = "5"
     return response

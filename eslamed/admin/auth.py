@@ -10,43 +10,38 @@ The secret is never logged and never echoed in a response.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from limits import parse as parse_limit
 from limits.strategies import RateLimiter
 
+from eslamed.core.problems import Problem
 from eslamed.core.ratelimit import rate_key
-from eslamed.ingest.client_ip import Network
+from eslamed.web.client_address import Network
+from eslamed.web.edge import secret_matches
 
 HEADER = "X-Admin-Secret"
 FAIL_SCOPE = "admin-auth-fail"
 
 
-@dataclass(frozen=True)
-class Refusal:
-    status: int
-    error: str
-    message_tr: str
-
-    def as_json(self) -> dict[str, str]:
-        return {"error": self.error, "message_tr": self.message_tr}
-
-
-MISSING = Refusal(401, "missing X-Admin-Secret header", "Giriş gerekli")
-WRONG = Refusal(401, "wrong admin secret", "Yanlış şifre")
-IP_REFUSED = Refusal(403, "this IP address may not use the admin API", "Bu adresten erişim izni yok")
-TOO_MANY = Refusal(429, "too many failed attempts; wait and retry", "Çok fazla hatalı deneme, biraz bekleyin")
-
-
-def secret_matches(given: str, expected: str) -> bool:
-    """Constant time in both the content and the length of `given`."""
-    given_digest = hashlib.sha256(given.encode()).digest()
-    expected_digest = hashlib.sha256(expected.encode()).digest()
-    return hmac.compare_digest(given_digest, expected_digest)
+MISSING = Problem(
+    "missing X-Admin-Secret header", code="missing_secret", message_tr="Giriş gerekli", status=401
+)
+WRONG = Problem("wrong admin secret", code="wrong_secret", message_tr="Yanlış şifre", status=401)
+IP_REFUSED = Problem(
+    "this IP address may not use the admin API",
+    code="ip_refused",
+    message_tr="Bu adresten erişim izni yok",
+    status=403,
+)
+TOO_MANY = Problem(
+    "too many failed attempts; wait and retry",
+    code="too_many_failures",
+    message_tr="Çok fazla hatalı deneme, biraz bekleyin",
+    status=429,
+    retry_after_s=60,
+)
 
 
 def ip_allowed(ip: str, allowed: Sequence[Network]) -> bool:
@@ -71,7 +66,7 @@ class AdminGate:
         self.limiter = limiter
         self.fail_limit = parse_limit(fail_limit)
 
-    def check(self, ip: str, given: str | None) -> Refusal | None:
+    def check(self, ip: str, given: str | None) -> Problem | None:
         if not ip_allowed(ip, self.allowed):
             return IP_REFUSED
         key = rate_key(ip)

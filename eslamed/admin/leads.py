@@ -9,20 +9,16 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from eslamed.admin import journey
-from eslamed.admin.http import decode_cursor, encode_cursor, fail, json_body, lead_uuid, now_utc, reply, store
-from eslamed.admin.lead_changes import (
-    STATUSES,
-    change_log_row,
-    next_row,
-    parse_note,
-    parse_phone,
-    parse_status_change,
-)
-from eslamed.admin.stages import record_stage
+from eslamed.admin.http import decode_cursor, encode_cursor, json_body, lead_uuid, runtime, store
 from eslamed.admin.stats_shape import EARLIEST, LATEST, clamp_day, utc_bounds
+from eslamed.conversions.stages import record_stage
+from eslamed.core.clock import utc_now
 from eslamed.core.phone import display_phone
+from eslamed.core.problems import Problem
 from eslamed.core.sql import admin as sql
-from eslamed.ingest.validate import ValidationError, check_string
+from eslamed.ingest.validate import check_string
+from eslamed.leads.lifecycle import STATUSES, LeadBook, parse_note, parse_phone, parse_status_change
+from eslamed.web.edge import reply
 
 bp = Blueprint("admin_leads", __name__)
 
@@ -36,7 +32,7 @@ def _limit(raw: str | None) -> int:
     try:
         value = int(raw) if raw else PAGE_DEFAULT
     except ValueError as exc:
-        raise ValidationError("limit must be a whole number", "limit") from exc
+        raise Problem("limit must be a whole number", "limit") from exc
     return max(1, min(value, PAGE_MAX))
 
 
@@ -55,7 +51,7 @@ def list_filters(args: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
     params: dict[str, Any] = {}
     if args.get("status"):
         if args["status"] not in STATUSES:
-            raise ValidationError(f"status must be one of {', '.join(STATUSES)}", "status")
+            raise Problem(f"status must be one of {', '.join(STATUSES)}", "status")
         names.append("status")
         params["status"] = args["status"]
     else:
@@ -69,7 +65,7 @@ def list_filters(args: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
             start = clamp_day(date.fromisoformat(args["from"])) if args.get("from") else EARLIEST
             end = clamp_day(date.fromisoformat(args["to"])) if args.get("to") else LATEST
         except ValueError as exc:
-            raise ValidationError("from and to must be dates like 2026-11-26", "from") from exc
+            raise Problem("from and to must be dates like 2026-11-26", "from") from exc
         names.append("created")
         params["since"], params["until"] = utc_bounds(start, end)
     q = check_string(args.get("q", ""), "q", 100).strip()
@@ -101,11 +97,7 @@ def list_leads() -> Response:
 
 
 def load_lead(lead_id: str) -> dict[str, Any]:
-    db = store()
-    rows = db.query_dicts(sql.LEAD.format(db=db.database), {"lead_id": lead_uuid(lead_id)})
-    if not rows:
-        fail(404, "no such lead", "Talep bulunamadı")
-    return rows[0]
+    return LeadBook(store()).get(lead_uuid(lead_id))
 
 
 def lead_view(row: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +123,7 @@ def get_lead(lead_id: str) -> Response:
                 "visitor_id": lead["visitor_id"],
                 "visit_key": lead["visit_key"],
                 "since": lead["created_at"] - JOURNEY_LOOKBACK,
-                "until": now_utc() + timedelta(days=1),
+                "until": utc_now() + timedelta(days=1),
                 "limit": JOURNEY_LIMIT,
             },
         )
@@ -145,25 +137,12 @@ def get_lead(lead_id: str) -> Response:
     )
 
 
-def save_change(
-    lead: dict[str, Any], log_note: str, phone_changed: bool = False, **changes: Any
-) -> dict[str, Any]:
-    """Write the new lead version and its history entry; returns the new row."""
-    db = store()
-    row = next_row(lead, now_utc(), **changes)
-    db.insert_rows("leads", [row])
-    db.insert_rows("lead_changes", [change_log_row(row, log_note, phone_changed)])
-    return row
-
-
 @bp.post("/leads/<lead_id>/status")
 def set_status(lead_id: str) -> Response:
     status, note = parse_status_change(json_body())
-    lead = load_lead(lead_id)
-    if lead["status"] == "CONVERTED":
-        fail(409, "a converted lead keeps its status", "Satışa dönüşmüş talebin durumu değiştirilemez")
-    row = save_change(lead, note, status=status, note=note or lead["note"])
-    record_stage(row, status)
+    book = LeadBook(store())
+    row = book.set_status(book.get(lead_uuid(lead_id)), status, note)
+    record_stage(book.store, runtime().settings, row, status)
     return reply({"lead": lead_view(row)})
 
 
@@ -171,14 +150,12 @@ def set_status(lead_id: str) -> Response:
 def add_note(lead_id: str) -> Response:
     """A note in the lead's history; the status stays as it is."""
     note = parse_note(json_body())
-    lead = load_lead(lead_id)
-    row = save_change(lead, note, note=note)
-    return reply({"lead": lead_view(row)}, 201)
+    book = LeadBook(store())
+    return reply({"lead": lead_view(book.add_note(book.get(lead_uuid(lead_id)), note))}, 201)
 
 
 @bp.post("/leads/<lead_id>/phone")
 def set_phone(lead_id: str) -> Response:
     phone = parse_phone(json_body())
-    lead = load_lead(lead_id)
-    row = save_change(lead, "Telefon eklendi", phone_changed=True, phone=phone)
-    return reply({"lead": lead_view(row)})
+    book = LeadBook(store())
+    return reply({"lead": lead_view(book.set_phone(book.get(lead_uuid(lead_id)), phone))})

@@ -7,10 +7,12 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from eslamed.admin.http import json_body, reply, runtime, store
+from eslamed.admin.http import json_body, runtime, store
+from eslamed.core.problems import Problem
 from eslamed.ingest.urls import split_url
-from eslamed.ingest.validate import ValidationError, check_string
+from eslamed.ingest.validate import check_string
 from eslamed.notify import subscriptions, vapid
+from eslamed.web.edge import reply
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 HOST = re.compile(r"[A-Za-z0-9.:_-]+")
@@ -25,7 +27,7 @@ def _endpoint(body: dict[str, Any]) -> str:
     scheme, host = (parts.scheme, parts.hostname or "") if parts else ("", "")
     local = scheme == "http" and host in LOOPBACK
     if not (scheme == "https" or local) or not HOST.fullmatch(host):
-        raise ValidationError("endpoint must be an https URL from the browser's push service", "endpoint")
+        raise Problem("endpoint must be an https URL from the browser's push service", "endpoint")
     return endpoint
 
 
@@ -33,12 +35,12 @@ def parse_subscription(body: dict[str, Any]) -> dict[str, str]:
     """The browser's PushSubscription.toJSON(): endpoint and keys {p256dh, auth}."""
     keys = body.get("keys")
     if not isinstance(keys, dict):
-        raise ValidationError("keys must be an object with p256dh and auth", "keys")
+        raise Problem("keys must be an object with p256dh and auth", "keys")
     out = {"endpoint": _endpoint(body)}
     for name in ("p256dh", "auth"):
         value = check_string(keys.get(name), f"keys.{name}", 200)
         if not BASE64URL.fullmatch(value):
-            raise ValidationError(f"keys.{name} must be base64url", f"keys.{name}")
+            raise Problem(f"keys.{name} must be base64url", f"keys.{name}")
         out[name] = value
     return out
 

@@ -11,11 +11,12 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from eslamed.admin import stats_shape
-from eslamed.admin.http import reply, runtime, store
-from eslamed.admin.lead_changes import new_version
+from eslamed.admin.http import runtime, store
 from eslamed.core import locks
+from eslamed.core.clock import new_version, utc_now
 from eslamed.core.sql import admin as sql
 from eslamed.core.store import Store, StoreUnavailable
+from eslamed.web.edge import reply
 
 bp = Blueprint("admin_stats", __name__)
 
@@ -82,7 +83,7 @@ def visits(db: Store, start: date, end: date, now: datetime) -> list[dict[str, A
 
 @bp.get("/stats")
 def get_stats() -> Response:
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     today = now.replace(tzinfo=UTC).astimezone(stats_shape.ISTANBUL).date()
     start, end = stats_shape.parse_range(request.args.get("from"), request.args.get("to"), today)
     since, until = stats_shape.utc_bounds(start, end)

@@ -23,12 +23,11 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from eslamed.conversions.model import RESTATEMENT, RETRACTION
-from eslamed.ingest.validate import ValidationError
+from eslamed.core.clock import ISTANBUL
+from eslamed.core.problems import Problem
 
-ISTANBUL = ZoneInfo("Europe/Istanbul")
 DIMENSIONS = ("source", "campaign", "variant", "city", "device", "landing")
 # The `dim` codes of the visits cube (sql.admin.SESSIONS_CUBE); 0 is every visit.
 DIM_CODES = {1: "source", 2: "campaign", 3: "variant", 4: "city", 5: "device", 6: "landing"}
@@ -51,11 +50,11 @@ def parse_range(raw_from: str | None, raw_to: str | None, today: date) -> tuple[
         end = date.fromisoformat(raw_to) if raw_to else today
         start = date.fromisoformat(raw_from) if raw_from else end - timedelta(days=29)
     except ValueError as exc:
-        raise ValidationError("from and to must be dates like 2026-11-26", "from") from exc
+        raise Problem("from and to must be dates like 2026-11-26", "from") from exc
     if not EARLIEST <= start <= end <= LATEST:
-        raise ValidationError(f"from and to must be ordered dates between {EARLIEST} and {LATEST}", "from")
+        raise Problem(f"from and to must be ordered dates between {EARLIEST} and {LATEST}", "from")
     if (end - start).days >= MAX_DAYS:
-        raise ValidationError(f"a range may span at most {MAX_DAYS} days", "to")
+        raise Problem(f"a range may span at most {MAX_DAYS} days", "to")
     return start, end
 
 

@@ -9,7 +9,6 @@ request instead, which checks the credentials, the account and the conversion ac
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from google.ads.googleads.errors import GoogleAdsException
@@ -24,6 +23,7 @@ from eslamed.conversions.googleads_backend import ads_channel, error_code_name
 from eslamed.conversions.model import RETRY, Sale
 from eslamed.conversions.reasons import google_reason
 from eslamed.conversions.settings import AdsConfig
+from eslamed.core.clock import utc_now
 
 CUSTOMER_QUERY = (
     "SELECT customer.id, customer.descriptive_name, customer.status, customer.currency_code, "
@@ -67,7 +67,7 @@ def check_account(config: AdsConfig, channel=None) -> tuple[list[str], list[str]
 
 def check_datamanager(config: AdsConfig, channel=None) -> tuple[list[str], list[str]]:
     """A validate-only IngestEvents with one made-up sale: Google checks everything but the click."""
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     probe = Sale(
         conversion_id=uuid.uuid4(),
         lead_id=uuid.uuid4(),

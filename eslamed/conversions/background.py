@@ -1,23 +1,16 @@
-"""The uploader inside the server: a greenlet in every worker, but only the one holding the
-file lock uploads; if that worker dies the kernel frees the lock and another takes over."""
+"""The uploader inside the server: a job in every worker, but only the one holding the upload
+leader lock uploads; if that worker dies the kernel frees the lock and another takes over."""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import TYPE_CHECKING
 
-import gevent
-import gevent.event
-
-from eslamed.conversions.commands import fingerprint_file
-from eslamed.conversions.lock import UploadLock
-from eslamed.conversions.settings import AdsConfig, ads_config
-from eslamed.conversions.uploader import Uploader, make_backend, retry_on_config_change, utcnow
+from eslamed.conversions.settings import AdsConfig, ads_config, fingerprint_file, upload_leader
+from eslamed.conversions.uploader import Uploader, make_backend, retry_on_config_change
+from eslamed.core.clock import utc_now
+from eslamed.core.config import Settings
+from eslamed.core.jobs import Job
 from eslamed.core.store import Store, StoreUnavailable
-
-if TYPE_CHECKING:
-    from eslamed.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -32,52 +25,36 @@ def _grpc_cooperates_with_gevent() -> None:
         grpc_gevent.init_gevent()
 
 
-class BackgroundUploader:
-    def __init__(self, store: Store, config: AdsConfig, lock: UploadLock, fingerprint_file: Path) -> None:
+class UploadRound:
+    """One round of the leader's uploads; the uploader is built on the first round it leads."""
+
+    def __init__(self, settings: Settings, store: Store, config: AdsConfig) -> None:
+        self.settings = settings
         self.store = store
         self.config = config
-        self.lock = lock
-        self.fingerprint_file = fingerprint_file
-        self._stop = gevent.event.Event()
-        self._greenlet: gevent.Greenlet | None = None
         self._uploader: Uploader | None = None
 
-    def start(self) -> None:
-        self._greenlet = gevent.spawn(self._run)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._greenlet is not None:
-            self._greenlet.join(timeout=self.config.timeout_s)
-        self.lock.release()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            if self.lock.acquire():
-                try:
-                    if self._uploader is None:
-                        retry_on_config_change(self.store, self.config, self.fingerprint_file, utcnow())
-                        self._uploader = Uploader(self.store, make_backend(self.config))
-                    report = self._uploader.run_once()
-                    if report.results:
-                        log.info(
-                            "conversion upload: %s, confirmed %s", dict(report.states), dict(report.confirmed)
-                        )
-                except StoreUnavailable as exc:
-                    log.warning("conversion upload postponed: %s", exc)
-                except Exception:
-                    log.exception("conversion upload failed; retrying in %.0fs", self.config.interval_s)
-            self._stop.wait(timeout=self.config.interval_s)
+    def __call__(self) -> None:
+        if self._uploader is None:
+            retry_on_config_change(self.store, self.config, fingerprint_file(self.settings), utc_now())
+            self._uploader = Uploader(self.store, make_backend(self.config))
+        report = self._uploader.run_once()
+        if report.results:
+            log.info("conversion upload: %s, confirmed %s", dict(report.states), dict(report.confirmed))
 
 
-def start_uploader(runtime: Runtime) -> None:
-    """Start the background uploader in this worker when Google Ads is configured."""
-    config = ads_config(runtime.settings)
+def uploader_job(settings: Settings, store: Store) -> Job | None:
+    """The upload job when Google Ads is configured; without it sales stay PENDING."""
+    config = ads_config(settings)
     if not config.configured:
         log.info("Google Ads not configured (%s); sales stay PENDING", ", ".join(config.missing()))
-        return
+        return None
     _grpc_cooperates_with_gevent()
-    lock = UploadLock(runtime.settings.locks_dir)
-    job = BackgroundUploader(runtime.store, config, lock, fingerprint_file(runtime.settings))
-    job.start()
-    runtime.background.append(job.stop)
+    return Job(
+        "conversion-upload",
+        UploadRound(settings, store, config),
+        interval_s=config.interval_s,
+        backoff_max_s=config.interval_s,
+        leader=upload_leader(settings),
+        quiet=(StoreUnavailable,),
+    )

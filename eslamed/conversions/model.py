@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from eslamed.conversions.reasons import UNATTRIBUTED, text
+from eslamed.core.clock import ISTANBUL
 from eslamed.core.phone import phone_sha256
 
-BUSINESS_TZ = ZoneInfo("Europe/Istanbul")
 PENDING, UPLOADED, RETRY, FAILED, SKIPPED = "PENDING", "UPLOADED", "RETRY", "FAILED", "SKIPPED"
 MANUAL = "MANUAL"
 """A correction the configured API cannot carry: the owner makes it in the Google Ads UI."""
@@ -171,7 +170,7 @@ def local_problem(sale: Sale, now: datetime, click_window: timedelta = CLICK_WIN
 
 def google_ads_time(moment_utc: datetime) -> str:
     """`yyyy-mm-dd hh:mm:ss+hh:mm` in the business timezone, as UploadClickConversions wants it."""
-    local = moment_utc.replace(tzinfo=UTC).astimezone(BUSINESS_TZ)
+    local = moment_utc.replace(tzinfo=UTC).astimezone(ISTANBUL)
     offset = local.strftime("%z")
     return local.strftime("%Y-%m-%d %H:%M:%S") + f"{offset[:3]}:{offset[3:]}"
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from eslamed.core.config import Settings
+from eslamed.core.locks import Leader
 
+UPLOAD_LOCK = "conversions-upload.lock"
 BACKENDS = ("datamanager", "googleads")
 DATAMANAGER_ENDPOINT = "datamanager.googleapis.com:443"
 GOOGLE_ADS_ENDPOINT = "googleads.googleapis.com:443"
@@ -185,3 +188,13 @@ def upload_status(settings: Settings) -> dict[str, object]:
         "message_tr": "Google Ads bağlı",
         "missing": [],
     }
+
+
+def fingerprint_file(settings: Settings) -> Path:
+    """Where the uploader remembers the Google settings it last ran with (survives restarts)."""
+    return settings.data_dir / "google-config.sha256"
+
+
+def upload_leader(settings: Settings) -> Leader:
+    """One uploader at a time across gunicorn workers and cron runs on this machine."""
+    return Leader(settings.locks_dir / UPLOAD_LOCK)

@@ -3,28 +3,27 @@
 Each attempt writes a new `conversions` version (state, attempts, reason, next_attempt_at,
 backend, request_id), so the history of every sale is kept and nothing is sent twice: a
 sale leaves the due set as soon as its UPLOADED/FAILED/SKIPPED row is written. The caller
-holds `UploadLock`, so two workers or a worker and cron never send the same batch.
+holds the upload leader lock (`upload_leader`), so two workers or a worker and cron never send the same batch.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from google.api_core import exceptions as api_exceptions
 
+from eslamed.conversions.ledger import next_version, requeue
 from eslamed.conversions.model import (
     FAILED,
     MANUAL,
     MAX_ATTEMPTS,
-    PENDING,
     RETRY,
     Outcome,
     Sale,
@@ -35,6 +34,7 @@ from eslamed.conversions.model import (
 from eslamed.conversions.reasons import text
 from eslamed.conversions.settings import AdsConfig
 from eslamed.core import metrics
+from eslamed.core.clock import utc_now
 from eslamed.core.sql import conversions as sql
 from eslamed.core.store import Store
 
@@ -66,11 +66,6 @@ def make_backend(config: AdsConfig) -> Backend:
     return DataManagerBackend(config)
 
 
-def utcnow() -> datetime:
-    """Naive UTC, like every DateTime the server stores."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 @dataclass
 class RunReport:
     """States reached by this run's attempts, and Google's final word on earlier requests."""
@@ -97,7 +92,7 @@ class Uploader:
         self,
         store: Store,
         backend: Backend,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] = utc_now,
         batch_size: int = MAX_BATCH,
         validate_only: bool = False,
     ) -> None:
@@ -216,10 +211,9 @@ class Uploader:
         return {lead["lead_id"]: lead for lead in found}
 
     def _version(self, row: dict[str, Any], outcome: Outcome, attempts: int, now: datetime) -> dict[str, Any]:
-        new = {k: v for k, v in row.items() if k != "version_max"}
-        new.update(
-            version=max(time.time_ns(), row["version_max"] + 1),
-            updated_at=now,
+        return next_version(
+            row,
+            now,
             state=outcome.state,
             attempts=attempts,
             reason=outcome.reason,
@@ -229,43 +223,11 @@ class Uploader:
             backend=self.backend.name,
             request_id=outcome.request_id or row["request_id"],
         )
-        return new
 
 
-REQUEUED = text("Yeniden gönderim için sıraya alındı", "Queued again for upload")
 CONFIG_CHANGED = text(
     "Google ayarları değişti; hemen yeniden deneniyor", "Google settings changed: retrying now"
 )
-
-
-def requeue(
-    store: Store,
-    states: tuple[str, ...],
-    now: datetime,
-    note: str = REQUEUED,
-    ids: tuple[uuid.UUID, ...] = (),
-) -> list[dict[str, Any]]:
-    """Give RETRY (and, when asked, FAILED) sales a fresh start: a PENDING version, attempts from zero,
-    due now. The earlier versions stay, so the history shows why the sale needed it."""
-    query = sql.BY_IDS if ids else sql.REQUEUEABLE
-    rows = store.query_dicts(query.format(db=store.database), {"states": states, "ids": ids})
-    rows = [row for row in rows if row["state"] in states]
-    new_rows = []
-    for row in rows:
-        new = {k: v for k, v in row.items() if k != "version_max"}
-        previous = f"{row['state']}: {row['reason']}" if row["reason"] else row["state"]
-        new.update(
-            version=max(time.time_ns(), row["version_max"] + 1),
-            updated_at=now,
-            state=PENDING,
-            attempts=0,
-            reason=f"{note} ({previous})",
-            next_attempt_at=now,
-        )
-        new_rows.append(new)
-    if new_rows:
-        store.insert_rows("conversions", new_rows)
-    return rows
 
 
 def retry_on_config_change(store: Store, config: AdsConfig, fingerprint_file: Path, now: datetime) -> int:

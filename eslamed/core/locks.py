@@ -48,3 +48,28 @@ def held(path: Path, wait_s: float) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+class Leader:
+    """One process at a time does a job (uploads, the notification sweep): whoever holds this lock.
+
+    Non-blocking: a process that does not get it skips the round and asks again on the next.
+    The kernel drops the lock when its holder dies, so a killed worker never blocks the job."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> bool:
+        if self._fd is None:
+            self._fd = try_lock(self.path)
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

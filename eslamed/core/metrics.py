@@ -76,6 +76,13 @@ NOTIFICATIONS = Counter(
 OUTBOX_PENDING = Gauge(
     "eslamed_notify_outbox_pending", "Notifications waiting in the outbox", multiprocess_mode="max"
 )
+JOB_ROUNDS = Counter("eslamed_job_rounds_total", "Background job rounds by job and result", ["job", "result"])
+STEP_SECONDS = Histogram(
+    "eslamed_ingest_step_seconds",
+    "Time in each ingest pipeline step, sampled",
+    ["step"],
+    buckets=(1e-6, 5e-6, 2e-5, 1e-4, 5e-4, 2e-3, 1e-2),
+)
 
 
 def render() -> bytes:

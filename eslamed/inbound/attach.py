@@ -13,25 +13,26 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from limits import parse as parse_limit
+from limits.strategies import RateLimiter
 
-from eslamed.admin.lead_changes import change_log_row, next_row
+from eslamed.core.clock import ISTANBUL, utc_now
 from eslamed.core.config import ConfigError, Settings
 from eslamed.core.locks import held
 from eslamed.core.phone import InvalidPhone, mask_phone, normalize_e164
-from eslamed.core.sql import admin as admin_sql
+from eslamed.core.problems import Problem
 from eslamed.core.sql import inbound as sql
 from eslamed.inbound.payloads import CallNotice, WhatsAppMessage
-from eslamed.inbound.refs import find_ref
 from eslamed.ingest.geo import NOWHERE
 from eslamed.ingest.useragent import Agent
-from eslamed.leads.service import LeadService, new_record
-from eslamed.leads.validate import LeadError, validate_lead
+from eslamed.leads.lifecycle import LeadBook
+from eslamed.leads.refs import find_ref
+from eslamed.leads.service import BUSY, LeadService, new_record
+from eslamed.leads.validate import validate_lead
 from eslamed.notify.message import PHONE_ARRIVED, LeadSummary
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,6 @@ REF_MISS_SCOPE = "whatsapp-ref-miss"
 CALL_CLOCK_SKEW = timedelta(minutes=1)
 LOCK_BUCKETS = 1024
 NO_AGENT = Agent("", "", "", False)
-ISTANBUL = ZoneInfo("Europe/Istanbul")
 NAMESPACE = uuid.UUID("6f1c3a52-8f0e-4d59-9a57-0b7e2c1f4d10")
 
 # outcomes recorded in `inbound.outcome`
@@ -81,19 +81,16 @@ def call_window(settings: Settings) -> timedelta:
     return timedelta(minutes=minutes)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-
-
 class Inbound:
-    def __init__(self, leads: LeadService, settings: Settings) -> None:
+    def __init__(self, leads: LeadService, limiter: RateLimiter, settings: Settings) -> None:
         self.leads = leads
-        self.store = leads.runtime.store
+        self.store = leads.store
+        self.book = LeadBook(leads.store)
         self.db = self.store.database
         self.call_window = call_window(settings)
         self.locks_dir = settings.locks_dir / "inbound"
         self.wait_s = settings.clickhouse_timeout_s * 3 + 5
-        self.limiter = leads.runtime.limiter
+        self.limiter = limiter
 
     def _lock(self, name: str) -> Path:
         bucket = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % LOCK_BUCKETS
@@ -113,7 +110,7 @@ class Inbound:
                 {
                     "channel": channel,
                     "message_key": key,
-                    "received_at": _utcnow(),
+                    "received_at": utc_now(),
                     "sender": sender,
                     "lead_id": uuid.UUID(handled.lead_id) if handled.lead_id else uuid.UUID(int=0),
                     "outcome": handled.outcome,
@@ -123,22 +120,19 @@ class Inbound:
         )
 
     def _lead(self, lead_id: str) -> dict[str, Any] | None:
-        rows = self.store.query_dicts(admin_sql.LEAD.format(db=self.db), {"lead_id": uuid.UUID(lead_id)})
-        return rows[0] if rows else None
+        return self.book.find(uuid.UUID(lead_id))
 
     def _attach(self, lead: dict[str, Any], phone: str, message: str, name: str, note: str) -> Handled:
         """The lead's number (and, when it had none, the first message and the sender's name)."""
         lead_id = str(lead["lead_id"])
         if lead["phone"]:
             return Handled(ALREADY_HAS_PHONE, lead_id)
-        changes: dict[str, Any] = {"phone": phone}
+        more: dict[str, Any] = {}
         if message and not lead["message"]:
-            changes["message"] = message
+            more["message"] = message
         if name and not lead["name"]:
-            changes["name"] = name
-        row = next_row(lead, _utcnow(), **changes)
-        self.store.insert_rows("leads", [row])
-        self.store.insert_rows("lead_changes", [change_log_row(row, note, phone_changed=True)])
+            more["name"] = name
+        row = self.book.set_phone(lead, phone, note, **more)
         log.info("lead %s got its number %s (%s)", lead_id, mask_phone(phone), note)
         if row["status"] != "SPAM":
             self.leads.notifier.notify(LeadSummary.from_record({**row, "lead_id": lead_id}, PHONE_ARRIVED))
@@ -150,7 +144,7 @@ class Inbound:
             {"lead_id": str(lead_id), "source": source, "phone": phone, "name": name, "message": message}
         )
         outcome = self.leads.submit(new_record(lead, NOWHERE, NO_AGENT, time.time()))
-        if outcome.status_code == 503:
+        if outcome.kind == BUSY:
             raise Busy(str(lead_id))
         return Handled(NEW_LEAD, str(lead_id))
 
@@ -169,7 +163,7 @@ class Inbound:
             return Handled(INVALID_SENDER, "")
         code = find_ref(message.text)
         if code and self.limiter.test(REF_MISS_LIMIT, REF_MISS_SCOPE, phone):
-            lead_id = self._one(sql.REF_LEAD, {"ref": code, "since": _utcnow() - REF_WINDOW})
+            lead_id = self._one(sql.REF_LEAD, {"ref": code, "since": utc_now() - REF_WINDOW})
             lead = self._lead(lead_id) if lead_id else None
             if lead is None:
                 self.limiter.hit(REF_MISS_LIMIT, REF_MISS_SCOPE, phone)
@@ -186,7 +180,7 @@ class Inbound:
         lead_id = uuid.uuid5(NAMESPACE, f"whatsapp:{message.message_id}")
         try:
             return self._new_lead(lead_id, "whatsapp", phone, message.profile_name, message.text)
-        except LeadError:
+        except Problem:
             return Handled(INVALID_SENDER, "")
 
     def call(self, notice: CallNotice) -> Handled:
@@ -234,6 +228,4 @@ class Inbound:
         """A note on the lead's page (its history), as the owner's own notes are written."""
         lead = self._lead(str(lead_id))
         if lead is not None:
-            row = next_row(lead, _utcnow())
-            self.store.insert_rows("leads", [row])
-            self.store.insert_rows("lead_changes", [change_log_row(row, note)])
+            self.book.change(lead, note)

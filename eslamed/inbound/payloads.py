@@ -11,17 +11,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from eslamed.core.problems import Problem
+
 MAX_TEXT = 2000
 MAX_NAME = 200
 
 
-class PayloadError(ValueError):
+def payload_error(message: str, field: str) -> Problem:
     """The body is not what the sender documents; the message names the part."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    return Problem(message, field, code="bad_payload", message_tr="Webhook gövdesi beklenen biçimde değil.")
 
 
 @dataclass(frozen=True)
@@ -42,13 +40,13 @@ def _list(value: Any, field: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise PayloadError(f"{field} must be a list", field)
+        raise payload_error(f"{field} must be a list", field)
     return value
 
 
 def _obj(value: Any, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise PayloadError(f"{field} must be an object", field)
+        raise payload_error(f"{field} must be an object", field)
     return value
 
 
@@ -70,7 +68,7 @@ def parse_notification(data: Any) -> Notification:
     """entry[].changes[].value: messages[] (from, id, type, text.body), contacts[].profile.name, statuses."""
     body = _obj(data, "body")
     if body.get("object") != "whatsapp_business_account":
-        raise PayloadError("object must be whatsapp_business_account", "object")
+        raise payload_error("object must be whatsapp_business_account", "object")
     messages: list[WhatsAppMessage] = []
     statuses = 0
     for entry in _list(body.get("entry"), "entry"):
@@ -86,7 +84,7 @@ def parse_notification(data: Any) -> Notification:
                 message = _obj(raw, "value.messages[]")
                 message_id, sender = _str(message.get("id")), _str(message.get("from"))
                 if not message_id or not sender:
-                    raise PayloadError("a message needs id and from", "value.messages[]")
+                    raise payload_error("a message needs id and from", "value.messages[]")
                 messages.append(
                     WhatsAppMessage(
                         message_id=message_id[:200],
@@ -117,7 +115,7 @@ def _started_at(value: Any) -> datetime:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
             return parsed.astimezone(UTC).replace(tzinfo=None)
-    raise PayloadError(
+    raise payload_error(
         "started_at must be an ISO 8601 time with its offset (2026-12-02T14:05:00+03:00) or epoch seconds",
         "started_at",
     )
@@ -128,16 +126,16 @@ def parse_call(data: Any) -> CallNotice:
     body = _obj(data, "body")
     caller = body.get("caller")
     if not isinstance(caller, str) or not caller.strip() or len(caller) > 40:
-        raise PayloadError("caller must be the calling number (at most 40 characters)", "caller")
+        raise payload_error("caller must be the calling number (at most 40 characters)", "caller")
     called = body.get("called", "")
     if not isinstance(called, str) or len(called) > 40:
-        raise PayloadError("called must be the number that was called (at most 40 characters)", "called")
+        raise payload_error("called must be the number that was called (at most 40 characters)", "called")
     duration = body.get("duration_s", 0)
     if isinstance(duration, bool) or not isinstance(duration, int) or not 0 <= duration < 86400:
-        raise PayloadError("duration_s must be whole seconds from 0 to 86399", "duration_s")
+        raise payload_error("duration_s must be whole seconds from 0 to 86399", "duration_s")
     call_id = body.get("call_id", "")
     if not isinstance(call_id, str) or len(call_id) > 200:
-        raise PayloadError("call_id must be a string of at most 200 characters", "call_id")
+        raise payload_error("call_id must be a string of at most 200 characters", "call_id")
     started_at = _started_at(body.get("started_at"))
     natural = f"{caller.strip()}|{called.strip()}|{started_at.isoformat()}"
     key = call_id or hashlib.sha256(natural.encode()).hexdigest()

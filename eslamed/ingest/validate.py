@@ -19,6 +19,7 @@ import msgspec
 import msgspec.structs
 import orjson
 
+from eslamed.core.problems import Problem
 from eslamed.ingest.urls import referrer_form, split_url
 
 MAX_BODY_BYTES = 16 * 1024
@@ -62,44 +63,34 @@ STRING_FIELDS: dict[str, int] = {
 }
 
 
-class ValidationError(Exception):
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def as_json(self) -> dict[str, str]:
-        return {"error": self.message, "field": self.field}
-
-
 def parse_json(body: bytes) -> Any:
     """Strict JSON: invalid UTF-8, NaN/Infinity and absurd nesting are rejected by orjson."""
     if not body:
-        raise ValidationError("empty body", "")
+        raise Problem("empty body", "")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise ValidationError(f"malformed JSON: {exc.msg}", "") from exc
+        raise Problem(f"malformed JSON: {exc.msg}", "") from exc
 
 
 def parse_uuid(value: Any, field: str) -> str:
     if not isinstance(value, str):
-        raise ValidationError(f"{field} must be a UUID string", field)
+        raise Problem(f"{field} must be a UUID string", field)
     if CANONICAL_UUID.fullmatch(value):
         return value
     try:
         return str(uuid.UUID(value))
     except ValueError as exc:
-        raise ValidationError(f"{field} is not a valid UUID", field) from exc
+        raise Problem(f"{field} is not a valid UUID", field) from exc
 
 
 def check_string(value: Any, field: str, max_len: int) -> str:
     if not isinstance(value, str):
-        raise ValidationError(f"{field} must be a string", field)
+        raise Problem(f"{field} must be a string", field)
     if len(value) > max_len:
-        raise ValidationError(f"{field} is longer than {max_len} characters", field)
+        raise Problem(f"{field} is longer than {max_len} characters", field)
     if "\x00" in value:
-        raise ValidationError(f"{field} contains a NUL character", field)
+        raise Problem(f"{field} contains a NUL character", field)
     return value
 
 
@@ -114,16 +105,16 @@ def url_problem(event: dict[str, Any]) -> str:
 
 def _props(value: Any, field: str) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise ValidationError("props must be an object of short strings", field)
+        raise Problem("props must be an object of short strings", field)
     if len(value) > MAX_PROPS:
-        raise ValidationError(f"props has more than {MAX_PROPS} keys", field)
+        raise Problem(f"props has more than {MAX_PROPS} keys", field)
     out = {}
     for key, item in value.items():
         check_string(key, f"{field}.key", 64)
         if isinstance(item, bool) or not isinstance(item, str | int | float):
-            raise ValidationError("props values must be strings or numbers", f"{field}.{key}")
+            raise Problem("props values must be strings or numbers", f"{field}.{key}")
         if not isinstance(item, str) and not -MAX_NUMBER <= item <= MAX_NUMBER:
-            raise ValidationError(f"props numbers must be within ±{MAX_NUMBER:.0e}", f"{field}.{key}")
+            raise Problem(f"props numbers must be within ±{MAX_NUMBER:.0e}", f"{field}.{key}")
         out[key] = check_string(str(item), f"{field}.{key}", 256)
     return out
 
@@ -131,14 +122,12 @@ def _props(value: Any, field: str) -> dict[str, str]:
 def validate_event(raw: Any, prefix: str = "") -> dict[str, Any]:
     """One event, normalised: every known string field present (empty when absent)."""
     if not isinstance(raw, dict):
-        raise ValidationError("event must be a JSON object", prefix.rstrip(".") or "")
+        raise Problem("event must be a JSON object", prefix.rstrip(".") or "")
     kind = raw.get("type")
     if kind is None:
-        raise ValidationError("type is required", f"{prefix}type")
+        raise Problem("type is required", f"{prefix}type")
     if not isinstance(kind, str) or kind not in EVENT_TYPES:
-        raise ValidationError(
-            f"unknown type; expected one of {', '.join(sorted(EVENT_TYPES))}", f"{prefix}type"
-        )
+        raise Problem(f"unknown type; expected one of {', '.join(sorted(EVENT_TYPES))}", f"{prefix}type")
     event: dict[str, Any] = {"type": kind}
     raw_id = raw.get("event_id")
     event["event_id"] = str(uuid.uuid4()) if raw_id is None else parse_uuid(raw_id, f"{prefix}event_id")
@@ -153,11 +142,11 @@ def validate_event(raw: Any, prefix: str = "") -> dict[str, Any]:
             event[name] = check_string(value, f"{prefix}{name}", max_len)
     bad_url = url_problem(event)
     if bad_url:
-        raise ValidationError(f"{bad_url} is not a parseable URL", f"{prefix}{bad_url}")
+        raise Problem(f"{bad_url} is not a parseable URL", f"{prefix}{bad_url}")
     ts = raw.get("ts")
     bad_ts = isinstance(ts, bool) or not isinstance(ts, int | float) or not 0 <= ts <= MAX_NUMBER
     if ts is not None and bad_ts:
-        raise ValidationError("ts must be a number of milliseconds since the epoch", f"{prefix}ts")
+        raise Problem("ts must be a number of milliseconds since the epoch", f"{prefix}ts")
     event["ts"] = ts
     props = raw.get("props")
     event["props"] = {} if props is None else _props(props, f"{prefix}props")
@@ -241,7 +230,7 @@ def _fast_events(body: bytes) -> list[dict[str, Any]] | None:
 def validate_track_body(body: bytes) -> list[dict[str, Any]]:
     """A single event object or {"events": [...]} with 1..50 events."""
     if len(body) > MAX_BODY_BYTES:
-        raise ValidationError(f"body larger than {MAX_BODY_BYTES} bytes", "")
+        raise Problem(f"body larger than {MAX_BODY_BYTES} bytes", code="too_large", status=413)
     events = _fast_events(body)
     return reference_events(body) if events is None else events
 
@@ -252,10 +241,10 @@ def reference_events(body: bytes) -> list[dict[str, Any]]:
     if isinstance(data, dict) and "events" in data:
         events = data["events"]
         if not isinstance(events, list):
-            raise ValidationError("events must be an array", "events")
+            raise Problem("events must be an array", "events")
         if not events:
-            raise ValidationError("events is empty", "events")
+            raise Problem("events is empty", "events")
         if len(events) > MAX_BATCH:
-            raise ValidationError(f"at most {MAX_BATCH} events per request", "events")
+            raise Problem(f"at most {MAX_BATCH} events per request", "events")
         return [validate_event(item, f"events[{i}].") for i, item in enumerate(events)]
     return [validate_event(data)]

@@ -18,15 +18,14 @@ import os
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from eslamed.core.clock import ISTANBUL
 from eslamed.core.durable import fsync_fd
 from eslamed.core.ratelimit import rate_key
 from eslamed.core.sql.events import SESSION_GAP_S
 
 log = logging.getLogger(__name__)
 
-ISTANBUL = ZoneInfo("Europe/Istanbul")
 SALT_BYTES = 32
 KEEP_YESTERDAY = timedelta(seconds=SESSION_GAP_S)
 

@@ -23,19 +23,21 @@ import gevent
 from clickhouse_driver import errors as ch_errors
 
 from eslamed.core import metrics
+from eslamed.core.clock import new_version
+from eslamed.core.config import Settings
+from eslamed.core.jobs import Job
 from eslamed.core.locks import LockTimeout, held
 from eslamed.core.phone import mask_phone
-from eslamed.core.store import StoreUnavailable
+from eslamed.core.store import Store, StoreUnavailable
 from eslamed.ingest.geo import Place
 from eslamed.ingest.useragent import Agent
 from eslamed.leads import tap_dedupe
 from eslamed.leads.group_insert import GroupInsert
 from eslamed.leads.journal import LeadJournal
 from eslamed.leads.spam import spam_reason, status_for
-from eslamed.leads.writer import LeadWriter, check_record, new_version, ref_row
+from eslamed.leads.writer import LeadWriter, check_record, ref_row
 from eslamed.notify.message import LeadSummary
 from eslamed.notify.notifier import Notifier
-from eslamed.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +47,17 @@ MAX_REPLAY_BACKOFF_S = 10.0
 REPLAY_LOCK_CHUNK = 256  # open lock files at once, well under the worker's fd limit
 
 
+STORED = "stored"
+JOURNALED = "journaled"
+DUPLICATE = "duplicate"
+BUSY = "busy"
+
+
 @dataclass(frozen=True)
 class Outcome:
-    status_code: int
+    """What happened to a lead; the web edge maps it to a status (201, 202, 200, 503)."""
+
+    kind: str
     body: dict[str, Any]
 
 
@@ -78,16 +88,16 @@ def new_record(lead: dict[str, Any], place: Place, agent: Agent, now: float) -> 
 
 
 class LeadService:
-    def __init__(self, runtime: Runtime, notifier: Notifier) -> None:
-        settings = runtime.settings
-        self.runtime = runtime
-        self.writer = LeadWriter(runtime.store, runtime.own_hosts)
+    def __init__(
+        self, store: Store, own_hosts: frozenset[str], settings: Settings, notifier: Notifier
+    ) -> None:
+        self.store = store
+        self.writer = LeadWriter(store, own_hosts)
         self.journal = LeadJournal(settings.journal_dir)
         self.group_insert = GroupInsert(self.writer.insert)
         self.notifier = notifier
         self.timeout_s = settings.clickhouse_timeout_s
         self.locks_dir = settings.locks_dir / "leads"
-        self._greenlet: gevent.Greenlet | None = None
 
     def _lock_path(self, lead_id: str) -> Path:
         bucket = int(hashlib.sha256(lead_id.encode()).hexdigest()[:8], 16) % LOCK_BUCKETS
@@ -100,13 +110,13 @@ class LeadService:
                 outcome = self._store(record)
         except LockTimeout:
             metrics.LEADS.labels("busy").inc()
-            return Outcome(503, {"error": "busy", "lead_id": lead_id, "retry": True})
-        metrics.LEADS.labels({201: "stored", 202: "journaled", 200: "duplicate"}[outcome.status_code]).inc()
-        if outcome.status_code in (201, 202):
+            return Outcome(BUSY, {"lead_id": lead_id})
+        metrics.LEADS.labels(outcome.kind).inc()
+        if outcome.kind in (STORED, JOURNALED):
             log.info(
                 "lead %s %s source=%s phone=%s status=%s",
                 lead_id,
-                "stored" if outcome.status_code == 201 else "journaled",
+                outcome.kind,
                 record["source"],
                 mask_phone(record["phone"]),
                 record["status"],
@@ -118,7 +128,7 @@ class LeadService:
     def _store(self, record: dict[str, Any]) -> Outcome:
         lead_id = record["lead_id"]
         if self.journal.contains(lead_id):
-            return Outcome(200, {"lead_id": lead_id, "status": "NEW", "duplicate": True})
+            return Outcome(DUPLICATE, {"lead_id": lead_id, "status": "NEW", "duplicate": True})
         written_ahead = False
         try:
             with gevent.Timeout(self.timeout_s, StoreUnavailable(f"no answer in {self.timeout_s}s")):
@@ -126,14 +136,15 @@ class LeadService:
                 fsyncs = self.writer.store.fsyncs_inserts()
             if lead_id in present:
                 return Outcome(
-                    200, {"lead_id": lead_id, "status": public_status(present[lead_id]), "duplicate": True}
+                    DUPLICATE,
+                    {"lead_id": lead_id, "status": public_status(present[lead_id]), "duplicate": True},
                 )
             if earlier_tap:
                 earlier_id, status = earlier_tap
                 if record.get("ref"):  # this tap's code leads to the visit's lead, with its click
                     self.writer.store.insert_rows("lead_refs", [ref_row({**record, "lead_id": earlier_id})])
                 return Outcome(
-                    200, {"lead_id": earlier_id, "status": public_status(status), "duplicate": True}
+                    DUPLICATE, {"lead_id": earlier_id, "status": public_status(status), "duplicate": True}
                 )
             record.update(attributed)
             if not fsyncs:
@@ -145,8 +156,8 @@ class LeadService:
             if not written_ahead:
                 self.journal.append(record)
             log.warning("lead %s journaled, ClickHouse unavailable: %s", lead_id, exc)
-            return Outcome(202, {"lead_id": lead_id, "queued": True})
-        return Outcome(201, {"lead_id": lead_id, "status": public_status(record["status"])})
+            return Outcome(JOURNALED, {"lead_id": lead_id, "queued": True})
+        return Outcome(STORED, {"lead_id": lead_id, "status": public_status(record["status"])})
 
     def _write_ahead(self, record: dict[str, Any]) -> bool:
         """A server without fsync_after_insert (18.16) may lose an acknowledged insert on power
@@ -197,30 +208,19 @@ class LeadService:
         metrics.JOURNAL_REPLAYED.inc(stored)
         return stored
 
-    def _run(self) -> None:
-        delay = REPLAY_INTERVAL_S
-        while True:
-            gevent.sleep(delay)
-            if not self.journal.pending():
-                continue
-            try:
-                self.replay_once()
-                delay = REPLAY_INTERVAL_S
-            except StoreUnavailable as exc:
-                delay = min(delay * 2, MAX_REPLAY_BACKOFF_S)
-                log.warning("journal replay waits for ClickHouse (next try in %.0fs): %s", delay, exc)
-            except Exception:
-                delay = MAX_REPLAY_BACKOFF_S
-                log.exception("journal replay failed")
+    def replay_round(self) -> None:
+        if self.journal.pending():
+            self.replay_once()
 
-    def start(self) -> None:
+    def jobs(self) -> list[Job]:
         """Background work of this worker: the journal replayer and the notification sweep."""
-        self._greenlet = gevent.spawn(self._run)
-        self.notifier.start()
-        self.runtime.background.append(self.stop)
-
-    def stop(self) -> None:
-        if self._greenlet is not None:
-            self._greenlet.kill(block=False)
-        self.group_insert.stop()
-        self.notifier.stop()
+        replay = Job(
+            "lead-journal-replay",
+            self.replay_round,
+            REPLAY_INTERVAL_S,
+            backoff_max_s=MAX_REPLAY_BACKOFF_S,
+            quiet=(StoreUnavailable,),
+            on_stop=self.group_insert.stop,
+            first_after_s=REPLAY_INTERVAL_S,
+        )
+        return [replay, self.notifier.job()]

@@ -13,8 +13,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from eslamed.core.phone import InvalidPhone, normalize_e164
-from eslamed.inbound.refs import ALPHABET, LENGTH, is_ref
-from eslamed.ingest.validate import ValidationError, parse_json
+from eslamed.core.problems import Problem
+from eslamed.ingest.validate import parse_json
+from eslamed.leads.refs import ALPHABET, LENGTH, is_ref
 
 MAX_BODY_BYTES = 32 * 1024
 SOURCES = ("form", "whatsapp", "call")
@@ -43,28 +44,16 @@ TRUE_WORDS = frozenset({"1", "true", "on", "yes", "evet"})
 FALSE_WORDS = frozenset({"", "0", "false", "off", "no", "hayir", "hayır"})
 
 
-class LeadError(ValidationError):
+def lead_error(code: str, field: str, message_tr: str, message_en: str) -> Problem:
     """A 4xx answer for the visitor: machine code, field, and the message in Turkish and English."""
-
-    def __init__(self, code: str, field: str, message_tr: str, message_en: str) -> None:
-        super().__init__(message_en, field)
-        self.code = code
-        self.message_tr = message_tr
-        self.message_en = message_en
-
-    def as_json(self) -> dict[str, str]:
-        return {
-            "error": self.code,
-            "field": self.field,
-            "message_tr": self.message_tr,
-            "message_en": self.message_en,
-        }
+    status = 413 if code == "too_large" else 415 if code == "unsupported_content_type" else 400
+    return Problem(message_en, field, code=code, message_tr=message_tr, status=status)
 
 
 def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
     """JSON object or form-encoded fields, as a plain dict (last value wins for repeated form keys)."""
     if len(body) > MAX_BODY_BYTES:
-        raise LeadError(
+        raise lead_error(
             "too_large",
             "",
             f"Gönderilen veri çok büyük (en fazla {MAX_BODY_BYTES} bayt).",
@@ -74,17 +63,17 @@ def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
         try:
             return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))
         except UnicodeDecodeError as exc:
-            raise LeadError(
+            raise lead_error(
                 "malformed", "", "Form verisi okunamadı.", "Form data is not valid UTF-8."
             ) from exc
     try:
         data = parse_json(body)
-    except ValidationError as exc:
-        raise LeadError(
+    except Problem as exc:
+        raise lead_error(
             "malformed", "", "Gönderilen veri okunamadı.", f"Malformed body: {exc.message}"
         ) from exc
     if not isinstance(data, dict):
-        raise LeadError("malformed", "", "Gönderilen veri okunamadı.", "The body must be a JSON object.")
+        raise lead_error("malformed", "", "Gönderilen veri okunamadı.", "The body must be a JSON object.")
     return data
 
 
@@ -94,17 +83,17 @@ def _text(raw: dict[str, Any], field: str) -> str:
         return ""
     max_len, label = TEXT_FIELDS[field]
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise LeadError("invalid_type", field, f"{label} metin olmalı.", f"{field} must be a string.")
+        raise lead_error("invalid_type", field, f"{label} metin olmalı.", f"{field} must be a string.")
     value = str(value)
     if len(value) > max_len:
-        raise LeadError(
+        raise lead_error(
             "too_long",
             field,
             f"{label} çok uzun (en fazla {max_len} karakter).",
             f"{field} is longer than {max_len} characters.",
         )
     if "\x00" in value:
-        raise LeadError(
+        raise lead_error(
             "invalid_text", field, f"{label} geçersiz karakter içeriyor.", f"{field} contains NUL."
         )
     return value.strip()
@@ -117,7 +106,7 @@ def _lead_id(raw: dict[str, Any]) -> str:
             return str(uuid.UUID(value))
         except ValueError:
             pass
-    raise LeadError(
+    raise lead_error(
         "invalid_lead_id",
         "lead_id",
         "Talep kimliği eksik veya geçersiz; lütfen sayfayı yenileyip tekrar deneyin.",
@@ -131,7 +120,7 @@ def _consent(raw: dict[str, Any]) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
         return value.strip().lower() in TRUE_WORDS
-    raise LeadError("invalid_consent", "consent", "İzin alanı geçersiz.", "consent must be true or false.")
+    raise lead_error("invalid_consent", "consent", "İzin alanı geçersiz.", "consent must be true or false.")
 
 
 def _fill_ms(raw: dict[str, Any]) -> int | None:
@@ -142,13 +131,13 @@ def _fill_ms(raw: dict[str, Any]) -> int | None:
         return int(value)
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
         return int(value)
-    raise LeadError("invalid_fill_ms", "fill_ms", "Form süresi geçersiz.", "fill_ms must be milliseconds.")
+    raise lead_error("invalid_fill_ms", "fill_ms", "Form süresi geçersiz.", "fill_ms must be milliseconds.")
 
 
 def _phone(raw_phone: str, source: str) -> str:
     if not raw_phone:
         if source == "form":
-            raise LeadError(
+            raise lead_error(
                 "phone_required",
                 "phone",
                 "Lütfen telefon numaranızı yazın.",
@@ -158,7 +147,7 @@ def _phone(raw_phone: str, source: str) -> str:
     try:
         return normalize_e164(raw_phone)
     except InvalidPhone:
-        raise LeadError(
+        raise lead_error(
             "invalid_phone",
             "phone",
             "Telefon numarası geçersiz. Lütfen 0532 123 45 67 biçiminde yazın.",
@@ -167,13 +156,13 @@ def _phone(raw_phone: str, source: str) -> str:
 
 
 def _ref(raw: dict[str, Any], source: str) -> str:
-    """A WhatsApp tap's reference code (see eslamed.inbound.refs); other leads carry none."""
+    """A WhatsApp tap's reference code (see eslamed.leads.refs); other leads carry none."""
     value = raw.get("ref")
     if value is None or value == "":
         return ""
     if source == "whatsapp" and isinstance(value, str) and is_ref(value):
         return value
-    raise LeadError(
+    raise lead_error(
         "invalid_ref",
         "ref",
         "WhatsApp referans kodu geçersiz.",
@@ -186,7 +175,7 @@ def validate_lead(raw: dict[str, Any]) -> dict[str, Any]:
     lead_id = _lead_id(raw)
     source = raw.get("source") or "form"
     if source not in SOURCES:
-        raise LeadError(
+        raise lead_error(
             "invalid_source",
             "source",
             "Talep türü geçersiz.",

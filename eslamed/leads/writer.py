@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -99,7 +98,3 @@ class LeadWriter:
         present = self.statuses(list(unique))
         missing = [self.attributed(r) for lead_id, r in unique.items() if lead_id not in present]
         return self.insert(missing)
-
-
-def new_version() -> int:
-    return time.time_ns()

@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from eslamed.core.clock import new_version
 from eslamed.core.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ def state_row(entry: dict[str, Any], state: str, now: float) -> dict[str, Any]:
         "lead_id": uuid.UUID(entry["lead_id"]),
         "channel": entry["channel"],
         "target": entry["target"]["address"],
-        "version": time.time_ns(),
+        "version": new_version(),
         "created_at": _utc(entry["created_at"]),
         "updated_at": _utc(now),
         "state": state,

@@ -9,7 +9,6 @@ never send the same retry; a fresh first attempt is left alone for FIRST_ATTEMPT
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -18,7 +17,8 @@ import gevent.pool
 
 from eslamed.core import metrics
 from eslamed.core.config import Settings
-from eslamed.core.locks import try_lock
+from eslamed.core.jobs import Job
+from eslamed.core.locks import Leader
 from eslamed.core.phone import mask_phone
 from eslamed.core.store import Store
 from eslamed.notify.channel import Channel, DeliveryError
@@ -71,8 +71,7 @@ class Notifier:
         self._first = gevent.pool.Group()  # never blocks the request that queues a lead
         self._retries = gevent.pool.Pool(RETRY_CONCURRENCY)  # bounds a sweep after a long outage
         self._in_flight: set[str] = set()
-        self._sweep_lock_fd: int | None = None
-        self._greenlet: gevent.Greenlet | None = None
+        self.leader = Leader(lock_path)
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> Notifier:
@@ -215,15 +214,10 @@ class Notifier:
             error,
         )
 
-    def _is_sweeper(self) -> bool:
-        if self._sweep_lock_fd is None:
-            self._sweep_lock_fd = try_lock(self.lock_path)
-        return self._sweep_lock_fd is not None
-
     def sweep_once(self) -> int:
         """Retry what is due (sweeping worker only); write state rows that waited for ClickHouse."""
         self.delivery_log.flush()
-        if not self._is_sweeper():
+        if not self.leader.acquire():
             return 0
         due = [e for e in self.outbox.due(time.time()) if e["key"] not in self._in_flight]
         for entry in due:
@@ -231,23 +225,15 @@ class Notifier:
         metrics.OUTBOX_PENDING.set(self.outbox.pending_count())
         return len(due)
 
-    def _run(self) -> None:
-        while True:
-            try:
-                self.sweep_once()
-            except Exception:
-                log.exception("notification sweep failed")
-            gevent.sleep(self.sweep_s)
-
-    def start(self) -> None:
-        self._greenlet = gevent.spawn(self._run)
+    def job(self) -> Job:
+        """The sweep, every NOTIFY_SWEEP_S in every worker (each flushes its own delivery log)."""
+        return Job(
+            "notify-sweep", self.sweep_once, self.sweep_s, backoff_max_s=self.sweep_s, on_stop=self.stop
+        )
 
     def stop(self, deadline_s: float = 5.0) -> None:
-        if self._greenlet is not None:
-            self._greenlet.kill(block=False)
+        """Let the attempts in flight finish, keep their results, and leave the sweep to another worker."""
         self._first.join(timeout=deadline_s)
         self._retries.join(timeout=deadline_s)
         self.delivery_log.flush()
-        if self._sweep_lock_fd is not None:
-            os.close(self._sweep_lock_fd)
-            self._sweep_lock_fd = None
+        self.leader.release()

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
 
 import gevent
 
+from eslamed.core.clock import new_version, utc_now
 from eslamed.core.sql import notifications as sql
 from eslamed.core.store import Store, StoreUnavailable
 from eslamed.notify.channel import Target
@@ -25,10 +25,10 @@ RETRY_AFTER_FAILURE_S = 5.0
 def _row(endpoint: str, p256dh: str, auth: str, active: bool) -> dict:
     return {
         "endpoint": endpoint,
-        "version": time.time_ns(),
+        "version": new_version(),
         "p256dh": p256dh,
         "auth": auth,
-        "created_at": datetime.now(UTC).replace(tzinfo=None),
+        "created_at": utc_now(),
         "active": int(active),
     }
 

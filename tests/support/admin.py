@@ -10,7 +10,7 @@ from eslamed.app import create_flask_app
 from eslamed.core.config import load_settings
 from eslamed.core.store import Store
 from eslamed.devtools.clickhouse_server import LocalClickHouse
-from eslamed.runtime import Runtime
+from eslamed.web.runtime import Runtime
 from tests.support.server import base_env
 
 SECRET = "test-admin-secret-0123456789abcdef"

@@ -6,29 +6,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from eslamed.admin.http import now_utc, runtime, store
-from eslamed.admin.sale import stage_conversion_id, stage_row
+from eslamed.conversions.sale import stage_conversion_id, stage_row
 from eslamed.conversions.settings import ads_config
+from eslamed.core.clock import utc_now
+from eslamed.core.config import Settings
 from eslamed.core.sql import conversions as sql
+from eslamed.core.store import Store
 
 SALE_STAGE = "CONVERTED"
 """The sale itself ('Satış Onayla'): its row carries the sale's revenue, not a stage value."""
 
 
-def record_stage(lead: dict[str, Any], status: str) -> bool:
+def record_stage(store: Store, settings: Settings, lead: dict[str, Any], status: str) -> bool:
     """Write the stage's conversion unless the lead already has it; True when one was written."""
-    action = ads_config(runtime().settings).stage_action(status)
+    action = ads_config(settings).stage_action(status)
     if action is None or status == SALE_STAGE:
         return False
-    db = store()
     cid = stage_conversion_id(str(lead["lead_id"]), status)
-    if db.query_dicts(sql.BY_IDS.format(db=db.database), {"ids": (cid,)}):
+    if store.query_dicts(sql.BY_IDS.format(db=store.database), {"ids": (cid,)}):
         return False
-    db.insert_rows("conversions", [stage_row(lead, status, action.action_id, action.value, now_utc())])
+    store.insert_rows("conversions", [stage_row(lead, status, action.action_id, action.value, utc_now())])
     return True
 
 
-def sale_action_id() -> str:
+def sale_action_id(settings: Settings) -> str:
     """The CONVERTED stage's own action for sales, or '' for GOOGLE_ADS_CONVERSION_ACTION_ID."""
-    action = ads_config(runtime().settings).stage_action(SALE_STAGE)
+    action = ads_config(settings).stage_action(SALE_STAGE)
     return action.action_id if action else ""

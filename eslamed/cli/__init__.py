@@ -7,26 +7,18 @@ import os
 import sys
 from pathlib import Path
 
-from eslamed.backup import command as backup_command
-from eslamed.conversions import commands as conversion_commands
-from eslamed.core.config import ConfigError, Settings, load_settings
+from eslamed.cli import backup as backup_command
+from eslamed.cli import conversions as conversion_commands
+from eslamed.cli import site as site_cli
+from eslamed.cli.settings import command_settings
 from eslamed.core.durable import PRIVATE_UMASK
 from eslamed.notify.vapid import cmd_vapid_keys
-from eslamed.site import cli as site_cli
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _settings(need_geoip: bool = True) -> Settings:
-    try:
-        return load_settings(need_geoip=need_geoip)
-    except ConfigError as exc:
-        sys.stderr.write(f"eslamed: configuration error: {exc}\n")
-        raise SystemExit(2) from exc
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    _settings()
+    command_settings()
     argv = [
         "gunicorn",
         "-c",
@@ -44,7 +36,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from eslamed.core.store import Store, StoreUnavailable
 
-    settings = _settings()
+    settings = command_settings()
     store = Store(settings.clickhouse, timeout_s=max(settings.clickhouse_timeout_s, 10.0))
     try:
         for statement in store.migrate(cluster=args.cluster):
@@ -81,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="create the database and tables (idempotent)")
     migrate.add_argument("--cluster", help="ClickHouse cluster name: Replicated tables + Distributed")
     migrate.set_defaults(func=cmd_migrate)
-    backup_command.add_parsers(sub, _settings)
+    backup_command.add_parsers(sub, command_settings)
     site_cli.add_parser(sub)
     conversion_commands.register(sub)
     vapid = sub.add_parser("vapid-keys", help="print a new VAPID key pair for Web Push")

@@ -6,23 +6,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from eslamed.conversions.lock import UploadLock
-from eslamed.conversions.settings import ads_config, upload_status
+from eslamed.cli.settings import command_settings
+from eslamed.conversions.ledger import requeue
+from eslamed.conversions.model import FAILED, RETRY
+from eslamed.conversions.settings import ads_config, fingerprint_file, upload_leader, upload_status
+from eslamed.conversions.uploader import Uploader, make_backend, retry_on_config_change
+from eslamed.core.clock import utc_now
 from eslamed.core.config import Settings
+from eslamed.core.store import Store, StoreUnavailable
 
 NOT_CONFIGURED = 3
 """Exit status when Google Ads is not configured: distinct from 1 (ClickHouse down) and 2 (bad config)."""
 
 
-def fingerprint_file(settings: Settings):
-    """Where the uploader remembers the Google settings it last ran with (survives restarts)."""
-    return settings.data_dir / "google-config.sha256"
-
-
-def _configured_settings() -> Settings | None:
-    from eslamed.cli import _settings
-
-    settings = _settings(need_geoip=False)
+def _configuredcommand_settings() -> Settings | None:
+    settings = command_settings(need_geoip=False)
     status = upload_status(settings)
     if status["configured"]:
         return settings
@@ -47,10 +45,7 @@ def _print_report(report, dry_run: bool = False) -> None:
 
 
 def _upload(settings: Settings, dry_run: bool = False) -> int:
-    from eslamed.conversions.uploader import Uploader, make_backend, retry_on_config_change, utcnow
-    from eslamed.core.store import Store, StoreUnavailable
-
-    lock = UploadLock(settings.locks_dir)
+    lock = upload_leader(settings)
     if not lock.acquire():
         print(f"another uploader holds {lock.path}; nothing sent")
         return 0
@@ -58,7 +53,7 @@ def _upload(settings: Settings, dry_run: bool = False) -> int:
     config = ads_config(settings)
     try:
         if not dry_run:
-            requeued = retry_on_config_change(store, config, fingerprint_file(settings), utcnow())
+            requeued = retry_on_config_change(store, config, fingerprint_file(settings), utc_now())
             if requeued:
                 print(f"Google settings changed: {requeued} RETRY sale(s) go now, not after their wait")
         report = Uploader(store, make_backend(config), validate_only=dry_run).run_once()
@@ -73,7 +68,7 @@ def _upload(settings: Settings, dry_run: bool = False) -> int:
 
 
 def cmd_upload(args: argparse.Namespace) -> int:
-    settings = _configured_settings()
+    settings = _configuredcommand_settings()
     if settings is None:
         return NOT_CONFIGURED
     return _upload(settings, dry_run=args.dry_run)
@@ -81,17 +76,13 @@ def cmd_upload(args: argparse.Namespace) -> int:
 
 def cmd_retry(args: argparse.Namespace) -> int:
     """Re-queue RETRY sales (and FAILED with --failed); --now also uploads them at once."""
-    from eslamed.conversions.model import FAILED, RETRY
-    from eslamed.conversions.uploader import requeue, utcnow
-    from eslamed.core.store import Store, StoreUnavailable
-
-    settings = _configured_settings()
+    settings = _configuredcommand_settings()
     if settings is None:
         return NOT_CONFIGURED
     states = (RETRY, FAILED) if args.failed else (RETRY,)
     store = Store(settings.clickhouse, timeout_s=max(settings.clickhouse_timeout_s, 10.0))
     try:
-        rows = requeue(store, states, utcnow())
+        rows = requeue(store, states, utc_now())
     except StoreUnavailable as exc:
         sys.stderr.write(f"eslamed conversions: {exc}\n")
         return 1
@@ -108,10 +99,9 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_ads_check(args: argparse.Namespace) -> int:
-    from eslamed.cli import _settings
     from eslamed.conversions.ads_check import check_account
 
-    problems, facts = check_account(ads_config(_settings(need_geoip=False)))
+    problems, facts = check_account(ads_config(command_settings(need_geoip=False)))
     for line in facts:
         print(f"ok    {line}")
     for line in problems:

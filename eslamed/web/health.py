@@ -7,9 +7,9 @@ import shutil
 from clickhouse_driver import errors as ch_errors
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from eslamed.admin.auth import secret_matches
 from eslamed.core import metrics
 from eslamed.core.store import Store, StoreUnavailable
+from eslamed.web.edge import secret_matches
 
 READY_FILL_LIMIT = 0.9
 
@@ -44,6 +44,8 @@ def readyz() -> tuple[Response, int]:
         "spill_bytes": spill,
         "data_dir_free_bytes": free,
         "disk": "ok" if disk_ok else "low",
+        # each background job of this worker: rounds, failures, the last error, whether it leads
+        "jobs": runtime.supervisor.health(),
     }
     return jsonify(body), 200 if ready else 503
 

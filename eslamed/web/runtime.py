@@ -14,6 +14,7 @@ from limits.strategies import FixedWindowRateLimiter
 
 from eslamed.core.config import Settings
 from eslamed.core.durable import keep_private
+from eslamed.core.jobs import Supervisor
 from eslamed.core.ratelimit import SharedFileStorage, storage_uri
 from eslamed.core.store import Store
 from eslamed.ingest.event_sink import EventSink
@@ -48,7 +49,7 @@ class Runtime:
     buffer: WorkerBuffer | None = None
     flusher: Flusher | None = None
     ring_sync: GroupInsert | None = None
-    background: list = field(default_factory=list)
+    supervisor: Supervisor = field(default_factory=Supervisor)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -93,8 +94,7 @@ class Runtime:
             log.warning("ring slot %d still holds records; the next worker drains them", self.buffer.index)
         if self.ring_sync is not None:
             self.ring_sync.stop()
-        for stop in self.background:
-            stop()
+        self.supervisor.stop()
         if self.buffer is not None:
             self.buffer.close()
             self.buffer = None

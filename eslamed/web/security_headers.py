@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from eslamed.ingest.client_ip import Network
+from eslamed.web.client_address import Network
 
 COMMON = (
     ("X-Content-Type-Options", "nosniff"),

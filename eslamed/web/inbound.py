@@ -18,15 +18,16 @@ from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from limits import parse as parse_limit
 
-from eslamed.admin.http import reply
 from eslamed.core.locks import LockTimeout
+from eslamed.core.problems import Problem, unavailable
 from eslamed.core.ratelimit import rate_key
 from eslamed.core.store import StoreUnavailable
 from eslamed.inbound.attach import Busy, Inbound
-from eslamed.inbound.payloads import CallNotice, Notification, PayloadError, parse_call, parse_notification
+from eslamed.inbound.payloads import CallNotice, Notification, parse_call, parse_notification
 from eslamed.inbound.signature import signature_ok
-from eslamed.leads import routes as leads
-from eslamed.runtime import Runtime
+from eslamed.web import leads as leads
+from eslamed.web.edge import reply
+from eslamed.web.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ bp = Blueprint("inbound", __name__)
 def _setup(state: BlueprintSetupState) -> None:
     app: Flask = state.app
     runtime: Runtime = app.extensions["eslamed"]
-    app.extensions[EXTENSION] = Inbound(leads.service(app), runtime.settings)
+    app.extensions[EXTENSION] = Inbound(leads.service(app), runtime.limiter, runtime.settings)
 
 
 def _setting(name: str) -> str:
@@ -50,39 +51,39 @@ def _setting(name: str) -> str:
     return runtime.settings.get(name)
 
 
-def _error(status: int, error: str, message: str, **extra: str) -> Response:
-    return reply({"error": error, "message": message, **extra}, status)
+def _refusal(status: int, code: str, message: str, retry_after_s: int | None = None) -> Problem:
+    return Problem(
+        message, code=code, message_tr="Webhook reddedildi.", status=status, retry_after_s=retry_after_s
+    )
 
 
-def _not_configured(name: str) -> Response:
-    return _error(404, "not_configured", f"this webhook is off until {name} is set")
+def _not_configured(name: str) -> Problem:
+    return _refusal(404, "not_configured", f"this webhook is off until {name} is set")
 
 
-def _retry_later(exc: Exception) -> Response:
-    log.warning("inbound webhook answered 503, the sender retries: %s", exc)
-    response = _error(503, "retry_later", "storage is unavailable; resend later")
-    response.headers["Retry-After"] = "30"
-    return response
+TOO_MANY_BAD = _refusal(429, "too_many_bad_signatures", "too many bad signatures from this address", 60)
+MALFORMED = _refusal(400, "malformed", "the body is not JSON")
+RETRY_LATER = unavailable(
+    "storage is unavailable; resend later", "Veritabanına ulaşılamıyor.", 30, "retry_later"
+)
 
 
-def _signed_json(secret_name: str, header: str) -> tuple[object | None, Response | None]:
+def _signed_json(secret_name: str, header: str) -> object:
     secret = _setting(secret_name)
     if not secret:
-        return None, _not_configured(secret_name)
+        raise _not_configured(secret_name)
     runtime: Runtime = current_app.extensions["eslamed"]
     limit, key = parse_limit(runtime.settings.webhook_fail_limit), rate_key(leads.client_ip())
     if not runtime.limiter.test(limit, FAIL_SCOPE, key):
-        response = _error(429, "too_many_bad_signatures", "too many bad signatures from this address")
-        response.headers["Retry-After"] = "60"
-        return None, response
+        raise TOO_MANY_BAD
     body = request.get_data(cache=False)
     if not signature_ok(body, secret, request.headers.get(header)):
         runtime.limiter.hit(limit, FAIL_SCOPE, key)  # counted per client IP, shared by all workers
-        return None, _error(401, "bad_signature", f"{header} is missing or does not match the body")
+        raise _refusal(401, "bad_signature", f"{header} is missing or does not match the body")
     try:
-        return orjson.loads(body), None
+        return orjson.loads(body)
     except orjson.JSONDecodeError:
-        return None, _error(400, "malformed", "the body is not JSON")
+        raise MALFORMED from None
 
 
 @bp.get("/api/webhooks/whatsapp")
@@ -90,15 +91,15 @@ def whatsapp_verify() -> Response:
     """Meta's subscription handshake: echo hub.challenge when hub.verify_token is ours."""
     token = _setting("WHATSAPP_VERIFY_TOKEN")
     if not token:
-        return _not_configured("WHATSAPP_VERIFY_TOKEN")
+        raise _not_configured("WHATSAPP_VERIFY_TOKEN")
     given = request.args.get("hub.verify_token", "")
     challenge = request.args.get("hub.challenge", "")
     if request.args.get("hub.mode") != "subscribe" or not hmac.compare_digest(
         given.encode("utf-8", "replace"), token.encode()
     ):
-        return _error(403, "verification_failed", "hub.mode must be subscribe and hub.verify_token ours")
+        raise _refusal(403, "verification_failed", "hub.mode must be subscribe and hub.verify_token ours")
     if not challenge or len(challenge) > MAX_CHALLENGE or not challenge.isascii() or not challenge.isalnum():
-        return _error(400, "bad_challenge", "hub.challenge must be 1-128 letters or digits")
+        raise _refusal(400, "bad_challenge", "hub.challenge must be 1-128 letters or digits")
     return Response(challenge, status=200, mimetype="text/plain")
 
 
@@ -110,17 +111,12 @@ def _handle_signed(
 ) -> Response:
     """Both webhooks: the signature, then the payload (400 naming the field), then the handling;
     storage trouble is 503 so the sender's own retries keep the message."""
-    data, refused = _signed_json(secret_name, header)
-    if refused is not None:
-        return refused
-    try:
-        payload = parse(data)
-    except PayloadError as exc:
-        return _error(400, "bad_payload", exc.message, field=exc.field)
+    payload = parse(_signed_json(secret_name, header))
     try:
         return reply(handle(current_app.extensions[EXTENSION], payload))
     except (StoreUnavailable, ch_errors.Error, Busy, LockTimeout) as exc:
-        return _retry_later(exc)
+        log.warning("inbound webhook answered 503, the sender retries: %s", exc)
+        raise RETRY_LATER from exc
 
 
 def _whatsapp(inbound: Inbound, notification: Notification) -> dict[str, object]:

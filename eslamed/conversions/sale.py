@@ -7,12 +7,11 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from eslamed.core.clock import ISTANBUL
 from eslamed.core.phone import phone_sha256
-from eslamed.ingest.validate import ValidationError
+from eslamed.core.problems import Problem
 
-ISTANBUL = ZoneInfo("Europe/Istanbul")
 DEAL_TYPES = ("satis", "kiralama")
 CURRENCY = "TRY"
 MAX_REVENUE = Decimal("100000000")
@@ -26,22 +25,20 @@ def parse_revenue(value: Any) -> Decimal:
     """A positive TRY amount: a JSON number (rounded to kuruş) or digits with at most two decimals."""
     if isinstance(value, str):
         if not AMOUNT.fullmatch(value):
-            raise ValidationError(
-                "revenue must be digits with at most two decimals, e.g. 15000.50", "revenue"
-            )
+            raise Problem("revenue must be digits with at most two decimals, e.g. 15000.50", "revenue")
         return Decimal(value)
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
         or not MIN_REVENUE <= value <= MAX_REVENUE
     ):
-        raise ValidationError("revenue must be a number from 0.01 to 100000000", "revenue")
+        raise Problem("revenue must be a number from 0.01 to 100000000", "revenue")
     return Decimal(repr(value)).quantize(MIN_REVENUE, ROUND_HALF_UP)
 
 
 def parse_deal_type(value: Any) -> str:
     if value not in DEAL_TYPES:
-        raise ValidationError(f"deal_type must be one of {', '.join(DEAL_TYPES)}", "deal_type")
+        raise Problem(f"deal_type must be one of {', '.join(DEAL_TYPES)}", "deal_type")
     return value
 
 
@@ -50,7 +47,7 @@ def parse_closed_at(value: Any, now: datetime) -> datetime:
     if value in (None, ""):
         return now
     if not isinstance(value, str):
-        raise ValidationError("closed_at must be a date like 2026-11-26", "closed_at")
+        raise Problem("closed_at must be a date like 2026-11-26", "closed_at")
     try:
         if len(value) == 10:
             local = datetime.combine(date.fromisoformat(value), time(12), ISTANBUL)
@@ -58,10 +55,10 @@ def parse_closed_at(value: Any, now: datetime) -> datetime:
             local = datetime.fromisoformat(value)
             local = local if local.tzinfo else local.replace(tzinfo=ISTANBUL)
     except ValueError as exc:
-        raise ValidationError("closed_at must be a date like 2026-11-26", "closed_at") from exc
+        raise Problem("closed_at must be a date like 2026-11-26", "closed_at") from exc
     closed = local.astimezone(UTC).replace(tzinfo=None)
     if closed > now + timedelta(days=1):
-        raise ValidationError("closed_at is in the future", "closed_at")
+        raise Problem("closed_at is in the future", "closed_at")
     return min(closed, now)
 
 

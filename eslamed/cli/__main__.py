@@ -1,0 +1,3 @@
+from eslamed.cli import main
+
+raise SystemExit(main())
