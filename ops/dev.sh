@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Serving needs ClickHouse and Python; the demo week's server runs on libfaketime (faketime, 100 KB).
-RUN_PACKAGES=(clickhouse-server clickhouse-client python3-venv faketime)
+# Serving needs ClickHouse and Python; the demo week's server runs on libfaketime (faketime, 100 KB);
+# the site build minifies with esbuild (one 9 MB binary).
+RUN_PACKAGES=(clickhouse-server clickhouse-client python3-venv faketime esbuild)
 # The tests add a browser, the shipped Caddyfile's server, wrk for loadtest/bench_track.py and ZooKeeper
 # (with its Java runtime) for the two-server cluster test. Docker is for deploys only (ops/README.md).
 TEST_PACKAGES=(chromium caddy wrk zookeeper)

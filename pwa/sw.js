@@ -1,11 +1,20 @@
 /* Service worker: the app shell from cache, and the last lead list kept for offline, read-only use. */
 "use strict";
 
-const SHELL_CACHE = "eslamed-shell-v1";
+const SHELL_CACHE = "eslamed-shell-v2";
 const DATA_CACHE = "eslamed-data-v1";
 const SHELL = [
   "/admin/",
-  "/admin/app.js",
+  "/admin/js/router.js",
+  "/admin/js/api.js",
+  "/admin/js/dom.js",
+  "/admin/js/i18n.js",
+  "/admin/js/views/lead.js",
+  "/admin/js/views/leads.js",
+  "/admin/js/views/login.js",
+  "/admin/js/views/sales.js",
+  "/admin/js/views/settings.js",
+  "/admin/js/views/stats.js",
   "/admin/charts.js",
   "/admin/styles.css",
   "/admin/manifest.webmanifest",

@@ -13,6 +13,7 @@ from eslamed.core.config import parse_clickhouse_url
 from eslamed.core.store import Store
 from eslamed.devtools.clickhouse_server import LocalClickHouse
 from tests.support.browser import Browser, chromium
+from tests.support.retry_after import watch_retry_after
 from tests.support.server import ServerProcess, base_env
 
 pytest_plugins = ["tests.support.google_fixtures"]
@@ -25,6 +26,14 @@ def _interrupted(signum: int, frame: object) -> None:
 
 
 signal.signal(signal.SIGTERM, _interrupted)
+
+
+@pytest.fixture(autouse=True)
+def every_429_and_503_says_when_to_retry() -> Iterator[None]:
+    """tracking.js, the site's form and webhook senders wait Retry-After before they send again."""
+    with watch_retry_after() as missing:
+        yield
+    assert not missing, f"answers without Retry-After: {missing}"
 
 
 @pytest.fixture(scope="session")

@@ -35,3 +35,12 @@ def test_index_has_no_inline_script_or_style_and_sw_caches_every_shell_file():
         assert (PWA_DIR / path.removeprefix("/admin/")).is_file(), path
     for asset in re.findall(r'(?:src|href)="/admin/([^"]+)"', html):
         assert f"/admin/{asset}" in shell, f"{asset} is not cached for offline use"
+    modules = sorted(f"/admin/{p.relative_to(PWA_DIR)}" for p in (PWA_DIR / "js").rglob("*.js"))
+    assert modules and set(modules) <= set(shell), "every ES module of the PWA is cached for offline use"
+
+
+def test_pwa_modules_import_only_files_that_exist():
+    """A wrong import path fails the whole app in the browser; the browser tests would show a blank page."""
+    for module in (PWA_DIR / "js").rglob("*.js"):
+        for target in re.findall(r'^import \{[^}]*\} from "([^"]+)";', module.read_text(), re.M):
+            assert (module.parent / target).resolve().is_file(), f"{module.name} imports {target}"

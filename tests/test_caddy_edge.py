@@ -134,7 +134,7 @@ def test_the_admin_is_served_only_on_its_own_origin(edge: CaddyProcess) -> None:
     public site's origin, where any script on a public page could read it: the site host answers 404 for the
     admin and its API, and the admin host serves nothing but them."""
     headers = {"X-Admin-Secret": SECRET}
-    for path in ("/admin/", "/admin/app.js", "/api/admin/leads", "/ADMIN/"):
+    for path in ("/admin/", "/admin/js/router.js", "/api/admin/leads", "/ADMIN/"):
         status, _, body = send_raw("GET", edge.url, path, None, headers, OWNER)
         assert status == 404 and b"X-Admin-Secret" not in body, path
     assert send_raw("GET", edge.admin_url, "/admin/", None, {}, OWNER)[0] == 200

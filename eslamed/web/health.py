@@ -9,9 +9,17 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from eslamed.core import metrics
 from eslamed.core.store import Store, StoreUnavailable
-from eslamed.web.edge import secret_matches
+from eslamed.core.problems import Problem
+from eslamed.web.edge import render, secret_matches
 
 READY_FILL_LIMIT = 0.9
+NOT_READY_RETRY_S = 5
+METRICS_REFUSED = Problem(
+    "/metrics needs Authorization: Bearer <METRICS_TOKEN>",
+    code="metrics_token",
+    message_tr="Metrikler için METRICS_TOKEN gerekir.",
+    status=401,
+)
 
 bp = Blueprint("health", __name__)
 
@@ -23,7 +31,7 @@ def healthz() -> Response:
 
 
 @bp.get("/readyz")
-def readyz() -> tuple[Response, int]:
+def readyz() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
     runtime = current_app.extensions["eslamed"]
     clickhouse = runtime.store.ping()
     buffer = runtime.buffer
@@ -47,7 +55,10 @@ def readyz() -> tuple[Response, int]:
         # each background job of this worker: rounds, failures, the last error, whether it leads
         "jobs": runtime.supervisor.health(),
     }
-    return jsonify(body), 200 if ready else 503
+    if ready:
+        return jsonify(body), 200
+    # a load balancer or a deploy script that polls this waits as tracking.js does
+    return jsonify(body), 503, {"Retry-After": str(NOT_READY_RETRY_S)}
 
 
 def _fsync_by_table(store: Store) -> dict[str, bool] | None:
@@ -65,11 +76,12 @@ def metrics_allowed(authorization: str, token: str) -> bool:
 
 
 @bp.get("/metrics")
-def metrics_view() -> Response | tuple[Response, int]:
+def metrics_view() -> Response:
     runtime = current_app.extensions["eslamed"]
     if not metrics_allowed(request.headers.get("Authorization", ""), runtime.settings.metrics_token):
-        body = {"error": "/metrics needs Authorization: Bearer <METRICS_TOKEN>"}
-        return jsonify(body), 401, {"WWW-Authenticate": "Bearer"}
+        response = render(METRICS_REFUSED)
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
     if runtime.flusher is not None:
         runtime.flusher.report()
     return Response(metrics.render(), mimetype=metrics.CONTENT_TYPE)

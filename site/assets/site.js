@@ -158,7 +158,8 @@
   }
 
   /* Resolves to "ok" (stored or queued by the server), "invalid" (400/413: resending cannot
-     help) or "retry" (network error, 429, 5xx, anything unexpected). */
+     help) or "retry" (network error, 429, 5xx, anything unexpected), with the server's
+     Retry-After in ms when it sent one (every 429 and 503 does). */
   function post(lead) {
     return fetch(LEAD_URL, {
       method: "POST",
@@ -178,7 +179,7 @@
             }
           );
         }
-        return { state: "retry" };
+        return { state: "retry", afterMs: (Number(response.headers.get("Retry-After")) || 0) * 1000 };
       },
       function () {
         return { state: "retry" };
@@ -196,7 +197,7 @@
         if (item.form) showStatus(item.form, TEXT.queued, "wait");
         item.late = true;
         clearTimeout(retryTimer);
-        retryTimer = setTimeout(pump, retryMs);
+        retryTimer = setTimeout(pump, Math.max(retryMs, result.afterMs || 0));
         retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
         return;
       }
