@@ -10,7 +10,7 @@ import shutil
 import sys
 
 from eslamed.core import logs
-from eslamed.core.config import ConfigError, load_settings
+from eslamed.core.config import ConfigError, load_settings, process_options
 from eslamed.core.durable import keep_private
 
 try:
@@ -19,13 +19,14 @@ except ConfigError as _exc:
     sys.stderr.write(f"eslamed: configuration error: {_exc}\n")
     sys.exit(2)
 
-logs.configure([_settings.admin_secret], os.environ.get("ESLAMED_LOG_LEVEL", "info"))
+_options = process_options()
+logs.configure([_settings.admin_secret], _options.log_level)
 # the master drains dead workers' ring slots and holds the metrics files: private, as the workers' files
 keep_private(_settings.data_dir, _settings.spool_dir)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_settings.metrics_dir)
 
-bind = os.environ.get("ESLAMED_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("ESLAMED_WORKERS", "2"))
+bind = _options.bind
+workers = _options.workers
 worker_class = "gevent"
 worker_connections = 2000
 keepalive = 5
@@ -35,9 +36,9 @@ limit_request_line = 8190
 limit_request_fields = 60
 limit_request_field_size = 8190
 control_socket_disable = True
-accesslog = os.environ.get("ESLAMED_ACCESS_LOG") or None
+accesslog = _options.access_log
 errorlog = "-"
-loglevel = os.environ.get("ESLAMED_LOG_LEVEL", "info")
+loglevel = _options.log_level
 proc_name = "eslamed"
 
 

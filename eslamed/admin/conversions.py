@@ -25,12 +25,11 @@ from eslamed.web.edge import reply
 bp = Blueprint("admin_conversions", __name__)
 
 UPLOAD_STATES = ("PENDING", "UPLOADED", "RETRY", "FAILED", "SKIPPED", MANUAL)
-UPLOADER_PREFIXES = ("GOOGLE_ADS_", "DATAMANAGER_")
 
 
 def uploader_configured(settings: Settings) -> bool:
     """Any Google Ads / Data Manager setting present; the uploader itself validates the full set."""
-    return any(value for key, value in settings.extra.items() if key.startswith(UPLOADER_PREFIXES))
+    return settings.integrations.google_ads.any_set
 
 
 def _ledger() -> SaleLedger:

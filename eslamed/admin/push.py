@@ -48,7 +48,8 @@ def parse_subscription(body: dict[str, Any]) -> dict[str, str]:
 @bp.get("/key")
 def public_key() -> Response:
     """The VAPID public key the browser subscribes with; empty when push is not configured."""
-    private = runtime().settings.get("VAPID_PRIVATE_KEY")
+    webpush = runtime().settings.integrations.webpush
+    private = webpush.private_key if webpush else ""
     return reply({"public_key": vapid.public_key(private) if private else ""})
 
 

@@ -11,14 +11,13 @@ from eslamed.core.config import Settings
 
 def report_failure(settings: Settings, message: str) -> None:
     sys.stderr.write(f"eslamed backup FAILED: {message}\n")
-    token, chat = settings.get("TELEGRAM_BOT_TOKEN"), settings.get("TELEGRAM_CHAT_ID")
-    if not token or not chat:
+    telegram = settings.integrations.telegram
+    if telegram is None:
         return
-    base = (settings.get("TELEGRAM_API_BASE") or "https://api.telegram.org").rstrip("/")
     try:
         reply = requests.post(
-            f"{base}/bot{token}/sendMessage",
-            json={"chat_id": chat, "text": f"⚠️ Eslamed yedekleme başarısız: {message}"},
+            f"{telegram.api_base.rstrip('/')}/bot{telegram.bot_token}/sendMessage",
+            json={"chat_id": telegram.chat_id, "text": f"⚠️ Eslamed yedekleme başarısız: {message}"},
             timeout=10,
         )
         reply.raise_for_status()

@@ -19,7 +19,7 @@ from typing import Protocol, TypeVar
 from urllib.parse import urlparse
 
 from eslamed.backup.crypto import private_file
-from eslamed.core.config import Settings
+from eslamed.core.config import S3Settings, Settings
 
 T = TypeVar("T")
 ATTEMPTS = 5
@@ -27,12 +27,6 @@ ATTEMPTS = 5
 
 class TargetError(Exception):
     """A transfer failed after every retry."""
-
-
-class SettingsLike(Protocol):
-    """`Settings` or a plain dict: both answer get(name, default)."""
-
-    def get(self, name: str, default: str = "") -> str: ...
 
 
 class Target(Protocol):
@@ -171,16 +165,16 @@ class S3Target:
             )
 
 
-def s3_client(settings: SettingsLike) -> object:
+def s3_client(s3: S3Settings) -> object:
     import boto3
     from botocore.config import Config
 
     return boto3.client(
         "s3",
-        endpoint_url=settings.get("S3_ENDPOINT_URL") or None,
-        aws_access_key_id=settings.get("S3_ACCESS_KEY_ID") or None,
-        aws_secret_access_key=settings.get("S3_SECRET_ACCESS_KEY") or None,
-        region_name=settings.get("S3_REGION") or "us-east-1",
+        endpoint_url=s3.endpoint_url or None,
+        aws_access_key_id=s3.access_key_id or None,
+        aws_secret_access_key=s3.secret_access_key or None,
+        region_name=s3.region,
         config=Config(
             connect_timeout=10,
             read_timeout=60,
@@ -188,24 +182,24 @@ def s3_client(settings: SettingsLike) -> object:
             # S3-compatible stores (Hetzner, MinIO) reject the CRC trailers newer boto3 sends by default.
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
-            s3={"addressing_style": settings.get("S3_ADDRESSING_STYLE") or "path"},
+            s3={"addressing_style": s3.addressing_style},
         ),
     )
 
 
-def open_target(location: str, settings: SettingsLike) -> Target:
+def open_target(location: str, settings: Settings) -> Target:
     """`s3://bucket/prefix` -> the bucket through S3_* settings; anything else is a directory."""
     parsed = urlparse(location)
     if parsed.scheme == "s3":
         if not parsed.netloc:
             raise TargetError(f"{location!r}: an S3 target needs a bucket, s3://bucket/prefix")
-        pause_s = float(settings.get("BACKUP_RETRY_PAUSE_S") or 0.5)
-        sse = settings.get("S3_SERVER_SIDE_ENCRYPTION") or "AES256"
+        backup = settings.integrations.backup
+        sse = backup.s3.server_side_encryption
         return S3Target(
             parsed.netloc,
             parsed.path,
-            s3_client(settings),
-            pause_s=pause_s,
+            s3_client(backup.s3),
+            pause_s=backup.retry_pause_s,
             server_side_encryption="" if sse.lower() == "none" else sse,
         )
     if parsed.scheme == "file":
@@ -216,4 +210,4 @@ def open_target(location: str, settings: SettingsLike) -> Target:
 
 
 def configured_location(settings: Settings) -> str:
-    return settings.get("BACKUP_TARGET") or str(settings.data_dir / "backups")
+    return settings.integrations.backup.target or str(settings.data_dir / "backups")

@@ -11,6 +11,7 @@ from eslamed.cli import backup as backup_command
 from eslamed.cli import conversions as conversion_commands
 from eslamed.cli import site as site_cli
 from eslamed.cli.settings import command_settings
+from eslamed.core.config import process_options
 from eslamed.core.durable import PRIVATE_UMASK
 from eslamed.notify.vapid import cmd_vapid_keys
 
@@ -66,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the site, API and admin under gunicorn")
-    serve.add_argument("--bind", default=os.environ.get("ESLAMED_BIND", "127.0.0.1:8000"))
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("ESLAMED_WORKERS", "2")))
+    options = process_options()
+    serve.add_argument("--bind", default=options.bind)
+    serve.add_argument("--workers", type=int, default=options.workers)
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="create the database and tables (idempotent)")

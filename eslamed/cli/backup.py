@@ -15,8 +15,6 @@ from eslamed.core.config import Settings
 if TYPE_CHECKING:
     from eslamed.core.store import Store
 
-KEEP_DEFAULTS = (("DAILY", 7), ("WEEKLY", 4), ("MONTHLY", 12))
-
 
 def _progress(line: str) -> None:
     print(line, flush=True)
@@ -35,12 +33,13 @@ def backup_recipient(settings: Settings) -> str | None:
     is never written."""
     from eslamed.backup.manifest import BackupRefused
 
-    recipient = settings.get("BACKUP_RECIPIENT").strip()
+    backup = settings.integrations.backup
+    recipient = backup.recipient
     if recipient:
         return recipient
     if settings.production:
         raise BackupRefused("BACKUP_RECIPIENT is not set; production backups are always encrypted")
-    if settings.get("BACKUP_PLAINTEXT") == "1":
+    if backup.plaintext:
         return None
     raise BackupRefused(
         "BACKUP_RECIPIENT is not set: make a key pair with `eslamed backup-keygen` "
@@ -60,10 +59,11 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     with os.fdopen(lock):
         try:
-            keep = tuple(int(settings.get(f"BACKUP_KEEP_{p}") or d) for p, d in KEEP_DEFAULTS)
+            backup = settings.integrations.backup
+            keep = (backup.keep_daily, backup.keep_weekly, backup.keep_monthly)
             recipient = backup_recipient(settings)
             target = open_target(args.target or configured_location(settings), settings)
-            signing_key = settings.get("BACKUP_SIGNING_KEY").strip()
+            signing_key = backup.signing_key
             run_backup(
                 _store(settings), target, recipient, progress=_progress, keep=keep, signing_key=signing_key
             )
@@ -80,7 +80,7 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from eslamed.core.store import StoreUnavailable
 
     try:
-        identity = args.identity or settings.get("BACKUP_IDENTITY_FILE")
+        identity = args.identity or settings.integrations.backup.identity_file
         target = open_target(args.target or configured_location(settings), settings)
         run_restore(
             _store(settings),

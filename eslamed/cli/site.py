@@ -7,17 +7,17 @@ folder is `--out`, else SITE_DIST (the variable the server reads), else site/dis
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from eslamed.core.config import process_options
 from eslamed.site.builder import BuildError, build_site
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    out = Path(args.out or os.environ.get("SITE_DIST") or "site/dist")
+    out = Path(args.out) if args.out else process_options().site_dist
     try:
         result = build_site(Path(args.source), out)
     except BuildError as exc:

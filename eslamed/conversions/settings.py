@@ -95,14 +95,6 @@ def _digits(value: str) -> str:
     return value.replace("-", "").strip()
 
 
-def _float(settings: Settings, name: str, default: float) -> float:
-    try:
-        value = float(settings.get(name) or default)
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
 def parse_stage_actions(raw: str) -> tuple[tuple[StageAction, ...], list[str]]:
     """`CONTACTED=111111:250,CONVERTED=222222`: stage=action id[:value in TRY]; bad entries named."""
     found, problems = [], []
@@ -137,24 +129,25 @@ def parse_click_windows(raw: str) -> tuple[tuple[tuple[str, int], ...], list[str
 
 
 def ads_config(settings: Settings) -> AdsConfig:
-    stage_actions, stage_problems = parse_stage_actions(settings.get("GOOGLE_ADS_STAGE_ACTIONS"))
-    click_windows, window_problems = parse_click_windows(settings.get("GOOGLE_ADS_CLICK_WINDOW_DAYS"))
+    google = settings.integrations.google_ads
+    stage_actions, stage_problems = parse_stage_actions(google.stage_actions)
+    click_windows, window_problems = parse_click_windows(google.click_window_days)
     return AdsConfig(
-        backend=(settings.get("GOOGLE_ADS_UPLOAD_BACKEND") or "datamanager").strip().lower(),
-        customer_id=_digits(settings.get("GOOGLE_ADS_CUSTOMER_ID")),
-        login_customer_id=_digits(settings.get("GOOGLE_ADS_LOGIN_CUSTOMER_ID")),
-        conversion_action_id=settings.get("GOOGLE_ADS_CONVERSION_ACTION_ID").strip(),
-        developer_token=settings.get("GOOGLE_ADS_DEVELOPER_TOKEN").strip(),
-        client_id=settings.get("GOOGLE_ADS_CLIENT_ID").strip(),
-        client_secret=settings.get("GOOGLE_ADS_CLIENT_SECRET").strip(),
-        refresh_token=settings.get("GOOGLE_ADS_REFRESH_TOKEN").strip(),
-        service_account_file=settings.get("GOOGLE_ADS_SERVICE_ACCOUNT_FILE").strip(),
-        token_uri=settings.get("GOOGLE_ADS_TOKEN_URI") or GOOGLE_TOKEN_URI,
-        datamanager_endpoint=settings.get("DATAMANAGER_ENDPOINT") or DATAMANAGER_ENDPOINT,
-        google_ads_endpoint=settings.get("GOOGLE_ADS_ENDPOINT") or GOOGLE_ADS_ENDPOINT,
-        ca_file=settings.get("GOOGLE_ADS_CA_FILE").strip(),
-        interval_s=_float(settings, "GOOGLE_ADS_UPLOAD_INTERVAL_S", 60.0),
-        timeout_s=_float(settings, "GOOGLE_ADS_TIMEOUT_S", 30.0),
+        backend=(google.upload_backend or "datamanager").lower(),
+        customer_id=_digits(google.customer_id),
+        login_customer_id=_digits(google.login_customer_id),
+        conversion_action_id=google.conversion_action_id,
+        developer_token=google.developer_token,
+        client_id=google.client_id,
+        client_secret=google.client_secret,
+        refresh_token=google.refresh_token,
+        service_account_file=google.service_account_file,
+        token_uri=google.token_uri or GOOGLE_TOKEN_URI,
+        datamanager_endpoint=google.datamanager_endpoint or DATAMANAGER_ENDPOINT,
+        google_ads_endpoint=google.endpoint or GOOGLE_ADS_ENDPOINT,
+        ca_file=google.ca_file,
+        interval_s=google.upload_interval_s,
+        timeout_s=google.timeout_s,
         stage_actions=stage_actions,
         click_windows=click_windows,
         problems=tuple(stage_problems + window_problems),

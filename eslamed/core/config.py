@@ -2,13 +2,19 @@
 
 Every value comes from the environment (optionally seeded from a `.env` file). A bad or
 missing value raises `ConfigError` naming the variable, so the server refuses to start
-with one clear line instead of failing later on a request.
+with one clear line instead of failing later on a request. Integrations (Telegram, WhatsApp,
+Web Push, webhooks, backups, Google Ads) are typed sections of `Settings.integrations`: each
+is off or complete, a half-set one names what is missing, and an unknown variable under one of
+our prefixes (a typo such as TELEGRAM_CHATID) names the setting it was probably meant to be.
+No other module reads the environment.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -60,7 +66,7 @@ class Settings:
     notify_sweep_s: float = 2.0
     notify_max_attempts: int = 12
     events_durability: str = "process"
-    extra: dict[str, str] = field(default_factory=dict)
+    integrations: Integrations = field(default_factory=lambda: Integrations())
 
     @property
     def spill_dir(self) -> Path:
@@ -82,22 +88,166 @@ class Settings:
     def ratelimit_file(self) -> Path:
         return self.spool_dir / "ratelimit.bin"
 
-    def get(self, name: str, default: str = "") -> str:
-        """Optional integration settings (Telegram, WhatsApp, Google Ads…) that other modules read."""
-        return self.extra.get(name, default)
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """The owner's Telegram chat: on when TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID are both set."""
+
+    bot_token: str
+    chat_id: str
+    api_base: str = "https://api.telegram.org"
 
 
-OPTIONAL_PREFIXES = (
-    "TELEGRAM_",
-    "WHATSAPP_",
-    "VAPID_",
-    "WEBPUSH_",
-    "GOOGLE_ADS_",
-    "DATAMANAGER_",
-    "BACKUP_",
-    "S3_",
-    "PUBLIC_BASE_URL",  # truth-owner: where the owner's links (admin lead pages) point
-    "CALL_",  # issue 16: CALL_WEBHOOK_SECRET, CALL_MATCH_WINDOW_MIN
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    """The owner's WhatsApp message (a template) about a new lead: on when all four ids are set."""
+
+    phone_number_id: str
+    token: str
+    template: str
+    owner_number: str
+    api_base: str = "https://graph.facebook.com"
+    api_version: str = "v21.0"
+    template_lang: str = "tr"
+
+
+@dataclass(frozen=True)
+class WebPushSettings:
+    """Push to the owner's PWA: on when VAPID_PRIVATE_KEY is set (`eslamed vapid-keys` makes one)."""
+
+    private_key: str
+    subject: str = "mailto:admin@localhost"
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Inbound webhooks; each is off until its secret is set (the route answers 404 naming it)."""
+
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    call_secret: str = ""
+    call_match_window_min: float = 5.0
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint_url: str = ""
+    access_key_id: str = ""
+    secret_access_key: str = ""
+    region: str = "us-east-1"
+    addressing_style: str = "path"
+    server_side_encryption: str = "AES256"
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    target: str = ""
+    recipient: str = ""
+    plaintext: bool = False
+    keep_daily: int = 7
+    keep_weekly: int = 4
+    keep_monthly: int = 12
+    signing_key: str = ""
+    identity_file: str = ""
+    retry_pause_s: float = 0.5
+    s3: S3Settings = field(default_factory=S3Settings)
+
+
+@dataclass(frozen=True)
+class GoogleAdsSettings:
+    """As written in the environment; eslamed.conversions.settings turns it into the uploader's
+    AdsConfig (defaults, stage actions, click windows) and says which pieces an upload still lacks."""
+
+    upload_backend: str = ""
+    customer_id: str = ""
+    login_customer_id: str = ""
+    conversion_action_id: str = ""
+    developer_token: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    refresh_token: str = ""
+    service_account_file: str = ""
+    token_uri: str = ""
+    endpoint: str = ""
+    datamanager_endpoint: str = ""
+    ca_file: str = ""
+    stage_actions: str = ""
+    click_window_days: str = ""
+    upload_interval_s: float = 60.0
+    timeout_s: float = 30.0
+
+    @property
+    def any_set(self) -> bool:
+        return any(
+            getattr(self, name)
+            for name in self.__dataclass_fields__
+            if name not in ("upload_interval_s", "timeout_s")
+        )
+
+
+@dataclass(frozen=True)
+class Integrations:
+    telegram: TelegramSettings | None = None
+    whatsapp: WhatsAppSettings | None = None
+    webpush: WebPushSettings | None = None
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
+    google_ads: GoogleAdsSettings = field(default_factory=GoogleAdsSettings)
+    public_base_url: str = ""
+    """Where the owner's links (admin lead pages) point."""
+
+
+# Prefixes only eslamed reads: a variable under one of them that no setting has is a typo.
+# (GOOGLE_ADS_ is shared with the google-ads library's own variables, so it is not policed.)
+OWNED_PREFIXES = ("TELEGRAM_", "WHATSAPP_", "VAPID_", "CALL_", "BACKUP_", "S3_", "DATAMANAGER_")
+INTEGRATION_VARIABLES = frozenset(
+    {
+        *(f"TELEGRAM_{n}" for n in ("BOT_TOKEN", "CHAT_ID", "API_BASE")),
+        *(
+            f"WHATSAPP_{n}"
+            for n in (
+                "PHONE_NUMBER_ID",
+                "TOKEN",
+                "TEMPLATE",
+                "OWNER_NUMBER",
+                "API_BASE",
+                "API_VERSION",
+                "TEMPLATE_LANG",
+                "APP_SECRET",
+                "VERIFY_TOKEN",
+            )
+        ),
+        "VAPID_PRIVATE_KEY",
+        "VAPID_SUBJECT",
+        "CALL_WEBHOOK_SECRET",
+        "CALL_MATCH_WINDOW_MIN",
+        *(
+            f"BACKUP_{n}"
+            for n in (
+                "TARGET",
+                "RECIPIENT",
+                "PLAINTEXT",
+                "KEEP_DAILY",
+                "KEEP_WEEKLY",
+                "KEEP_MONTHLY",
+                "SIGNING_KEY",
+                "IDENTITY_FILE",
+                "RETRY_PAUSE_S",
+            )
+        ),
+        *(
+            f"S3_{n}"
+            for n in (
+                "ENDPOINT_URL",
+                "ACCESS_KEY_ID",
+                "SECRET_ACCESS_KEY",
+                "REGION",
+                "ADDRESSING_STYLE",
+                "SERVER_SIDE_ENCRYPTION",
+            )
+        ),
+        "DATAMANAGER_ENDPOINT",
+    }
 )
 
 
@@ -197,7 +347,7 @@ def check_geoip_db(path: Path) -> None:
         raise ConfigError(f"GEOIP_CITY_DB: {path} is not a readable MaxMind database ({exc})") from exc
 
 
-def _number(env: dict[str, str], name: str, default: float, cast: type) -> float:
+def _number(env: Mapping[str, str], name: str, default: float, cast: type) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -215,6 +365,133 @@ def _required(env: dict[str, str], name: str) -> str:
     if not value:
         raise ConfigError(f"{name} is required but not set")
     return value
+
+
+@dataclass(frozen=True)
+class ProcessOptions:
+    """How the processes are started: read without the rest of the configuration, so `eslamed site
+    build` runs in an image build with no secrets, and gunicorn.conf.py reads its own options here."""
+
+    bind: str
+    workers: int
+    log_level: str
+    access_log: str | None
+    site_dist: Path
+    metrics_dir: str | None
+    """PROMETHEUS_MULTIPROC_DIR, which gunicorn.conf.py sets for its workers: the workers' metric
+    files are read together from there; unset (a test's Flask client), this process's own are."""
+
+
+def process_options(env: dict[str, str] | None = None) -> ProcessOptions:
+    values = os.environ if env is None else env
+    return ProcessOptions(
+        bind=values.get("ESLAMED_BIND") or "127.0.0.1:8000",
+        workers=int(_number(values, "ESLAMED_WORKERS", 2, int)),
+        log_level=values.get("ESLAMED_LOG_LEVEL") or "info",
+        access_log=values.get("ESLAMED_ACCESS_LOG") or None,
+        site_dist=Path(values.get("SITE_DIST") or "site/dist"),
+        metrics_dir=values.get("PROMETHEUS_MULTIPROC_DIR") or None,
+    )
+
+
+def _unknown_integration_variables(env: dict[str, str]) -> None:
+    for name in sorted(env):
+        if name.startswith(OWNED_PREFIXES) and name not in INTEGRATION_VARIABLES:
+            guess = difflib.get_close_matches(name, INTEGRATION_VARIABLES, n=1)
+            hint = f"; did you mean {guess[0]}?" if guess else ""
+            raise ConfigError(f"{name} is not a setting eslamed knows{hint}")
+
+
+def _all_or_none(env: dict[str, str], names: tuple[str, ...], what: str) -> bool:
+    """True when every one is set, False when none is; half of them is a mistake named at start."""
+    present = [name for name in names if env.get(name, "").strip()]
+    if present and len(present) < len(names):
+        missing = ", ".join(name for name in names if name not in present)
+        raise ConfigError(f"{what} is half set: {', '.join(present)} set but {missing} missing")
+    return bool(present)
+
+
+def _text(env: dict[str, str], name: str, default: str = "") -> str:
+    return env.get(name, "").strip() or default
+
+
+def load_integrations(env: dict[str, str]) -> Integrations:
+    _unknown_integration_variables(env)
+    telegram = None
+    if _all_or_none(env, ("TELEGRAM_BOT_TOKEN", "TELEGRAM_CHAT_ID"), "Telegram"):
+        telegram = TelegramSettings(
+            env["TELEGRAM_BOT_TOKEN"].strip(),
+            env["TELEGRAM_CHAT_ID"].strip(),
+            _text(env, "TELEGRAM_API_BASE", TelegramSettings.api_base),
+        )
+    whatsapp = None
+    needed = ("WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_TOKEN", "WHATSAPP_TEMPLATE", "WHATSAPP_OWNER_NUMBER")
+    if _all_or_none(env, needed, "WhatsApp notification"):
+        whatsapp = WhatsAppSettings(
+            *(env[name].strip() for name in needed),
+            api_base=_text(env, "WHATSAPP_API_BASE", WhatsAppSettings.api_base),
+            api_version=_text(env, "WHATSAPP_API_VERSION", WhatsAppSettings.api_version),
+            template_lang=_text(env, "WHATSAPP_TEMPLATE_LANG", WhatsAppSettings.template_lang),
+        )
+    key = _text(env, "VAPID_PRIVATE_KEY")
+    webpush = WebPushSettings(key, _text(env, "VAPID_SUBJECT", WebPushSettings.subject)) if key else None
+    window = _number(env, "CALL_MATCH_WINDOW_MIN", 5.0, float)
+    if window > 120:
+        raise ConfigError(f"CALL_MATCH_WINDOW_MIN: {window:g} must be minutes between 0 and 120")
+    webhooks = WebhookSettings(
+        whatsapp_app_secret=_text(env, "WHATSAPP_APP_SECRET"),
+        whatsapp_verify_token=_text(env, "WHATSAPP_VERIFY_TOKEN"),
+        call_secret=_text(env, "CALL_WEBHOOK_SECRET"),
+        call_match_window_min=window,
+    )
+    s3 = S3Settings(
+        endpoint_url=_text(env, "S3_ENDPOINT_URL"),
+        access_key_id=_text(env, "S3_ACCESS_KEY_ID"),
+        secret_access_key=_text(env, "S3_SECRET_ACCESS_KEY"),
+        region=_text(env, "S3_REGION", S3Settings.region),
+        addressing_style=_text(env, "S3_ADDRESSING_STYLE", S3Settings.addressing_style),
+        server_side_encryption=_text(env, "S3_SERVER_SIDE_ENCRYPTION", S3Settings.server_side_encryption),
+    )
+    backup = BackupSettings(
+        target=_text(env, "BACKUP_TARGET"),
+        recipient=_text(env, "BACKUP_RECIPIENT"),
+        plaintext=_text(env, "BACKUP_PLAINTEXT") == "1",
+        keep_daily=int(_number(env, "BACKUP_KEEP_DAILY", 7, int)),
+        keep_weekly=int(_number(env, "BACKUP_KEEP_WEEKLY", 4, int)),
+        keep_monthly=int(_number(env, "BACKUP_KEEP_MONTHLY", 12, int)),
+        signing_key=_text(env, "BACKUP_SIGNING_KEY"),
+        identity_file=_text(env, "BACKUP_IDENTITY_FILE"),
+        retry_pause_s=_number(env, "BACKUP_RETRY_PAUSE_S", 0.5, float),
+        s3=s3,
+    )
+    google_ads = GoogleAdsSettings(
+        upload_backend=_text(env, "GOOGLE_ADS_UPLOAD_BACKEND"),
+        customer_id=_text(env, "GOOGLE_ADS_CUSTOMER_ID"),
+        login_customer_id=_text(env, "GOOGLE_ADS_LOGIN_CUSTOMER_ID"),
+        conversion_action_id=_text(env, "GOOGLE_ADS_CONVERSION_ACTION_ID"),
+        developer_token=_text(env, "GOOGLE_ADS_DEVELOPER_TOKEN"),
+        client_id=_text(env, "GOOGLE_ADS_CLIENT_ID"),
+        client_secret=_text(env, "GOOGLE_ADS_CLIENT_SECRET"),
+        refresh_token=_text(env, "GOOGLE_ADS_REFRESH_TOKEN"),
+        service_account_file=_text(env, "GOOGLE_ADS_SERVICE_ACCOUNT_FILE"),
+        token_uri=_text(env, "GOOGLE_ADS_TOKEN_URI"),
+        endpoint=_text(env, "GOOGLE_ADS_ENDPOINT"),
+        datamanager_endpoint=_text(env, "DATAMANAGER_ENDPOINT"),
+        ca_file=_text(env, "GOOGLE_ADS_CA_FILE"),
+        stage_actions=_text(env, "GOOGLE_ADS_STAGE_ACTIONS"),
+        click_window_days=_text(env, "GOOGLE_ADS_CLICK_WINDOW_DAYS"),
+        upload_interval_s=_number(env, "GOOGLE_ADS_UPLOAD_INTERVAL_S", 60.0, float),
+        timeout_s=_number(env, "GOOGLE_ADS_TIMEOUT_S", 30.0, float),
+    )
+    return Integrations(
+        telegram=telegram,
+        whatsapp=whatsapp,
+        webpush=webpush,
+        webhooks=webhooks,
+        backup=backup,
+        google_ads=google_ads,
+        public_base_url=_text(env, "PUBLIC_BASE_URL"),
+    )
 
 
 def load_settings(
@@ -289,5 +566,5 @@ def load_settings(
         notify_retry_s=_number(values, "NOTIFY_RETRY_S", 5.0, float),
         notify_sweep_s=_number(values, "NOTIFY_SWEEP_S", 2.0, float),
         notify_max_attempts=int(_number(values, "NOTIFY_MAX_ATTEMPTS", 12, int)),
-        extra={k: v for k, v in values.items() if k.startswith(OPTIONAL_PREFIXES)},
+        integrations=load_integrations(values),
     )

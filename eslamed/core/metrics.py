@@ -6,10 +6,10 @@ imports this module; without it (unit tests) the default in-process registry is 
 
 from __future__ import annotations
 
-import os
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess as prom_multiprocess
+
+from eslamed.core.config import process_options
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -86,7 +86,7 @@ STEP_SECONDS = Histogram(
 
 
 def render() -> bytes:
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = process_options().metrics_dir
     if directory:
         registry = CollectorRegistry()
         prom_multiprocess.MultiProcessCollector(registry, path=directory)
@@ -95,5 +95,5 @@ def render() -> bytes:
 
 
 def mark_process_dead(pid: int) -> None:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if process_options().metrics_dir:
         prom_multiprocess.mark_process_dead(pid)

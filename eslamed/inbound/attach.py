@@ -21,7 +21,7 @@ from limits import parse as parse_limit
 from limits.strategies import RateLimiter
 
 from eslamed.core.clock import ISTANBUL, utc_now
-from eslamed.core.config import ConfigError, Settings
+from eslamed.core.config import Settings
 from eslamed.core.locks import held
 from eslamed.core.phone import InvalidPhone, mask_phone, normalize_e164
 from eslamed.core.problems import Problem
@@ -71,14 +71,7 @@ class Handled:
 
 
 def call_window(settings: Settings) -> timedelta:
-    raw = settings.get("CALL_MATCH_WINDOW_MIN") or "5"
-    try:
-        minutes = float(raw)
-    except ValueError:
-        minutes = -1.0
-    if not 0 < minutes <= 120:
-        raise ConfigError(f"CALL_MATCH_WINDOW_MIN: {raw!r} must be minutes between 0 and 120")
-    return timedelta(minutes=minutes)
+    return timedelta(minutes=settings.integrations.webhooks.call_match_window_min)
 
 
 class Inbound:

@@ -8,8 +8,6 @@ from eslamed.core.config import Settings
 from eslamed.notify.channel import DeliveryError, Target, http_failure
 from eslamed.notify.message import LeadSummary, telegram_message
 
-DEFAULT_BASE = "https://api.telegram.org"
-
 
 class Telegram:
     name = "telegram"
@@ -24,14 +22,14 @@ class Telegram:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Telegram | None:
-        token, chat = settings.get("TELEGRAM_BOT_TOKEN"), settings.get("TELEGRAM_CHAT_ID")
-        if not (token and chat):
+        telegram = settings.integrations.telegram
+        if telegram is None:
             return None
         return cls(
-            settings.get("TELEGRAM_API_BASE", DEFAULT_BASE),
-            token,
-            chat,
-            public_base_url=settings.get("PUBLIC_BASE_URL"),
+            telegram.api_base,
+            telegram.bot_token,
+            telegram.chat_id,
+            public_base_url=settings.integrations.public_base_url,
         )
 
     def targets(self) -> list[Target]:

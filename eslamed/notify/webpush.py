@@ -35,11 +35,10 @@ class WebPush:
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> WebPush | None:
-        key = settings.get("VAPID_PRIVATE_KEY")
-        if not key:
+        webpush = settings.integrations.webpush
+        if webpush is None:
             return None
-        subject = settings.get("VAPID_SUBJECT", "mailto:admin@localhost")
-        return cls(key, subject, SubscriptionCache(store), store)
+        return cls(webpush.private_key, webpush.subject, SubscriptionCache(store), store)
 
     def targets(self) -> list[Target]:
         return self.cache.get()

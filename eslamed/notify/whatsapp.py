@@ -8,9 +8,6 @@ from eslamed.core.config import Settings
 from eslamed.notify.channel import DeliveryError, Target, http_failure
 from eslamed.notify.message import LeadSummary, template_parameters
 
-DEFAULT_BASE = "https://graph.facebook.com"
-DEFAULT_VERSION = "v21.0"
-
 
 class WhatsApp:
     name = "whatsapp"
@@ -35,17 +32,17 @@ class WhatsApp:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WhatsApp | None:
-        needed = ("WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_TOKEN", "WHATSAPP_TEMPLATE", "WHATSAPP_OWNER_NUMBER")
-        if not all(settings.get(name) for name in needed):
+        whatsapp = settings.integrations.whatsapp
+        if whatsapp is None:
             return None
         return cls(
-            settings.get("WHATSAPP_API_BASE", DEFAULT_BASE),
-            settings.get("WHATSAPP_API_VERSION", DEFAULT_VERSION),
-            settings.get("WHATSAPP_PHONE_NUMBER_ID"),
-            settings.get("WHATSAPP_TOKEN"),
-            settings.get("WHATSAPP_TEMPLATE"),
-            settings.get("WHATSAPP_TEMPLATE_LANG", "tr"),
-            settings.get("WHATSAPP_OWNER_NUMBER"),
+            whatsapp.api_base,
+            whatsapp.api_version,
+            whatsapp.phone_number_id,
+            whatsapp.token,
+            whatsapp.template,
+            whatsapp.template_lang,
+            whatsapp.owner_number,
         )
 
     def targets(self) -> list[Target]:

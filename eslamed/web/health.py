@@ -8,8 +8,8 @@ from clickhouse_driver import errors as ch_errors
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from eslamed.core import metrics
-from eslamed.core.store import Store, StoreUnavailable
 from eslamed.core.problems import Problem
+from eslamed.core.store import Store, StoreUnavailable
 from eslamed.web.edge import render, secret_matches
 
 READY_FILL_LIMIT = 0.9

@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 from limits import parse as parse_limit
 
+from eslamed.core.config import WebhookSettings
 from eslamed.core.locks import LockTimeout
 from eslamed.core.problems import Problem, unavailable
 from eslamed.core.ratelimit import rate_key
@@ -46,9 +47,9 @@ def _setup(state: BlueprintSetupState) -> None:
     app.extensions[EXTENSION] = Inbound(leads.service(app), runtime.limiter, runtime.settings)
 
 
-def _setting(name: str) -> str:
+def _webhooks() -> WebhookSettings:
     runtime: Runtime = current_app.extensions["eslamed"]
-    return runtime.settings.get(name)
+    return runtime.settings.integrations.webhooks
 
 
 def _refusal(status: int, code: str, message: str, retry_after_s: int | None = None) -> Problem:
@@ -68,8 +69,7 @@ RETRY_LATER = unavailable(
 )
 
 
-def _signed_json(secret_name: str, header: str) -> object:
-    secret = _setting(secret_name)
+def _signed_json(secret_name: str, secret: str, header: str) -> object:
     if not secret:
         raise _not_configured(secret_name)
     runtime: Runtime = current_app.extensions["eslamed"]
@@ -89,7 +89,7 @@ def _signed_json(secret_name: str, header: str) -> object:
 @bp.get("/api/webhooks/whatsapp")
 def whatsapp_verify() -> Response:
     """Meta's subscription handshake: echo hub.challenge when hub.verify_token is ours."""
-    token = _setting("WHATSAPP_VERIFY_TOKEN")
+    token = _webhooks().whatsapp_verify_token
     if not token:
         raise _not_configured("WHATSAPP_VERIFY_TOKEN")
     given = request.args.get("hub.verify_token", "")
@@ -105,13 +105,14 @@ def whatsapp_verify() -> Response:
 
 def _handle_signed(
     secret_name: str,
+    secret: str,
     header: str,
     parse: Callable[[object], T],
     handle: Callable[[Inbound, T], dict[str, object]],
 ) -> Response:
     """Both webhooks: the signature, then the payload (400 naming the field), then the handling;
     storage trouble is 503 so the sender's own retries keep the message."""
-    payload = parse(_signed_json(secret_name, header))
+    payload = parse(_signed_json(secret_name, secret, header))
     try:
         return reply(handle(current_app.extensions[EXTENSION], payload))
     except (StoreUnavailable, ch_errors.Error, Busy, LockTimeout) as exc:
@@ -134,9 +135,12 @@ def _call(inbound: Inbound, notice: CallNotice) -> dict[str, object]:
 
 @bp.post("/api/webhooks/whatsapp")
 def whatsapp_notify() -> Response:
-    return _handle_signed("WHATSAPP_APP_SECRET", "X-Hub-Signature-256", parse_notification, _whatsapp)
+    secret = _webhooks().whatsapp_app_secret
+    return _handle_signed("WHATSAPP_APP_SECRET", secret, "X-Hub-Signature-256", parse_notification, _whatsapp)
 
 
 @bp.post("/api/webhooks/call")
 def call_notify() -> Response:
-    return _handle_signed("CALL_WEBHOOK_SECRET", "X-Signature-256", parse_call, _call)
+    return _handle_signed(
+        "CALL_WEBHOOK_SECRET", _webhooks().call_secret, "X-Signature-256", parse_call, _call
+    )
