@@ -29,10 +29,10 @@ install_system() {
 
 install_python() {  # $1: what to install, '.' (serving) or '.[dev]' (tests too)
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  local stamp=.venv/.installed-$(cat setup.cfg pyproject.toml <(echo "$1") | sha256sum | cut -c1-16)
+  local stamp=.venv/.installed-$(cat setup.cfg pyproject.toml constraints.txt <(echo "$1") | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ]; then
     .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q -e "$1"
+    .venv/bin/pip install -q -c constraints.txt -e "$1"
     touch "$stamp"
   fi
 }

@@ -6,6 +6,7 @@ from pathlib import Path
 import gevent
 import pytest
 
+from eslamed.core.jobs import Supervisor
 from eslamed.core.store import StoreUnavailable
 from eslamed.ring import slot as slot_module
 from eslamed.ring import spill as spill_module
@@ -160,7 +161,9 @@ def test_flusher_sends_full_batches_at_once_and_the_tail_when_the_interval_is_up
     sink = TimedCollector()
     sent = sink.sent
     flusher = Flusher(buffer, lay, sink, interval_s=1.0, batch_size=10)
-    flusher.start()
+    jobs = Supervisor()
+    jobs.add(flusher.job())
+    jobs.start()
     gevent.sleep(0.05)
     appended = time.monotonic()
     buffer.append([f"r{i:02d}".encode() for i in range(25)])
@@ -168,6 +171,7 @@ def test_flusher_sends_full_batches_at_once_and_the_tail_when_the_interval_is_up
     assert sink.wait_for(25) == [10, 10, 5]
     assert sent[1][0] - appended < 0.5, "full batches go as soon as the size trigger fires"
     assert sent[2][0] - appended > 0.5, "the tail waits for the interval"
+    jobs.stop()
     assert flusher.stop(deadline_s=1)
     buffer.close()
 
@@ -177,13 +181,16 @@ def test_under_steady_load_every_insert_is_a_full_batch(tmp_path: Path) -> None:
     buffer = claim(lay)
     sink = TimedCollector()
     flusher = Flusher(buffer, lay, sink, interval_s=1.0, batch_size=10)
-    flusher.start()
+    jobs = Supervisor()
+    jobs.add(flusher.job())
+    jobs.start()
     gevent.sleep(0.05)
     for step in range(15):
         buffer.append([f"s{step:02d}-{i}".encode() for i in range(7)])
         flusher.notify_appended(7)
         gevent.sleep(0.1)
     assert sink.wait_for(105) == [10] * 10 + [5], "the tail rides along with the next full batch"
+    jobs.stop()
     assert flusher.stop(deadline_s=1)
     buffer.close()
 

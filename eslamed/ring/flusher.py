@@ -16,6 +16,7 @@ import gevent
 import gevent.event
 
 from eslamed.core import metrics
+from eslamed.core.jobs import Job
 from eslamed.core.store import StoreUnavailable
 from eslamed.ring.buffer import BufferLayout, WorkerBuffer, orphans
 
@@ -77,7 +78,7 @@ def drain_orphans(layout: BufferLayout, sink: Sink, batch_size: int) -> int:
 
 
 class Flusher:
-    """The worker's background greenlet: flush every interval, or sooner when a batch is full."""
+    """The worker's flush job: every interval, or sooner when a batch is full (eslamed.core.jobs)."""
 
     ORPHAN_SWEEP_S = 5.0
     MAX_BACKOFF_S = 5.0
@@ -92,57 +93,51 @@ class Flusher:
         self.batch_size = batch_size
         self.healthy = True
         self._wake = gevent.event.Event()
-        self._stopping = False
-        self._greenlet: gevent.Greenlet | None = None
         self._appended = 0
+        self._next_sweep = self._due = self._previous = 0.0
 
-    def start(self) -> None:
-        self._greenlet = gevent.spawn(self._run)
+    def job(self) -> Job:
+        return Job(
+            "ring-flush",
+            self.round,
+            self.interval_s,
+            backoff_max_s=self.MAX_BACKOFF_S,
+            quiet=(StoreUnavailable,),
+            wake=self._wake,
+            on_failure=self._failed,
+        )
 
     def notify_appended(self, records: int) -> None:
         self._appended += records
         if self._appended >= self.batch_size:
             self._wake.set()
 
-    def _run(self) -> None:
+    def round(self) -> float:
         """Woken by a full batch, only full batches go; everything goes before any record has
         waited the interval. Under load every insert is then a full batch: each insert is a new
         part for ClickHouse to write and merge, at a fixed cost of milliseconds of its CPU.
 
         The records left after a full-batches drain all arrived after the drain before it began
         (a wake needs a batch's worth of new records, and the oldest go first), so they are due
-        one interval after that."""
-        backoff = self.interval_s
-        next_sweep = due = previous = 0.0
-        while not self._stopping:
-            self._wake.wait(timeout=max(0.0, due - time.monotonic()))
-            self._wake.clear()
-            self._appended = 0
-            started = time.monotonic()
-            everything = started >= due
-            try:
-                drain(
-                    self.buffer, self.sink, self.batch_size, min_records=1 if everything else self.batch_size
-                )
-                if time.monotonic() >= next_sweep:
-                    drain_orphans(self.layout, self.sink, self.batch_size)
-                    next_sweep = time.monotonic() + self.ORPHAN_SWEEP_S
-            except StoreUnavailable as exc:
-                self._set_health(False)
-                backoff = min(max(backoff * 2, 0.25), self.MAX_BACKOFF_S)
-                due = time.monotonic() + backoff
-                log.warning("flush failed, will retry in %.2fs: %s", backoff, exc)
-            except Exception:
-                self._set_health(False)
-                backoff = self.MAX_BACKOFF_S
-                due = time.monotonic() + backoff
-                log.exception("flush failed unexpectedly")
-            else:
-                self._set_health(True)
-                backoff = self.interval_s
-                due = (started if everything else previous) + self.interval_s
-            previous = started
-            self.report()
+        one interval after that. Returns the seconds until the next round is due."""
+        self._appended = 0
+        started = time.monotonic()
+        everything = started >= self._due
+        previous, self._previous = self._previous, started
+        drain(self.buffer, self.sink, self.batch_size, min_records=1 if everything else self.batch_size)
+        if time.monotonic() >= self._next_sweep:
+            drain_orphans(self.layout, self.sink, self.batch_size)
+            self._next_sweep = time.monotonic() + self.ORPHAN_SWEEP_S
+        self._set_health(True)
+        self._due = (started if everything else previous) + self.interval_s
+        self.report()
+        return max(0.0, self._due - time.monotonic())
+
+    def _failed(self) -> None:
+        """A failed round: ClickHouse is marked down, and everything is due at the job's next round."""
+        self._set_health(False)
+        self._due = 0.0
+        self.report()
 
     def _set_health(self, ok: bool) -> None:
         self.healthy = ok
@@ -154,11 +149,8 @@ class Flusher:
         metrics.SPILL_BYTES.set(self.buffer.spill.pending_bytes())
 
     def stop(self, deadline_s: float) -> bool:
-        """Graceful shutdown: one last drain within the deadline. True when nothing is left."""
-        self._stopping = True
-        self._wake.set()
-        if self._greenlet is not None:
-            self._greenlet.join(timeout=deadline_s)
+        """Graceful shutdown, after the job has stopped: one last drain within the deadline.
+        True when nothing is left."""
         try:
             with gevent.Timeout(deadline_s):
                 drain(self.buffer, self.sink, self.batch_size)

@@ -77,7 +77,7 @@ class Runtime:
             self.settings.flush_interval_s,
             self.settings.flush_batch_size,
         )
-        self.flusher.start()
+        self.supervisor.add(self.flusher.job())
         if self.settings.events_durability == "host":
             buffer = self.buffer
             self.ring_sync = GroupInsert(lambda _requests: buffer.sync())
@@ -90,11 +90,11 @@ class Runtime:
             self.ring_sync.insert({})
 
     def shutdown(self, deadline_s: float = 10.0) -> None:
-        if self.flusher is not None and not self.flusher.stop(deadline_s):
+        self.supervisor.stop(deadline_s / 2)
+        if self.flusher is not None and not self.flusher.stop(deadline_s / 2):
             log.warning("ring slot %d still holds records; the next worker drains them", self.buffer.index)
         if self.ring_sync is not None:
             self.ring_sync.stop()
-        self.supervisor.stop()
         if self.buffer is not None:
             self.buffer.close()
             self.buffer = None
