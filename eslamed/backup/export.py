@@ -29,6 +29,7 @@ from eslamed.backup.manifest import (
 from eslamed.backup.rows import encode_row
 from eslamed.backup.targets import Target
 from eslamed.core import schema
+from eslamed.core.clock import utc_now
 from eslamed.core.sql import backup as sql
 from eslamed.core.store import Store
 
@@ -133,7 +134,7 @@ def run_backup(
     manifest signed with `signing_key` (BACKUP_SIGNING_KEY)."""
     if recipient:
         crypto.recipient_of(recipient)
-    now = now or datetime.now(UTC)
+    now = now or utc_now().replace(tzinfo=UTC)
     backup_id = catalog.new_backup_id(now)
     db = store.database
     with tempfile.TemporaryDirectory(prefix="eslamed-backup-") as tmp:
