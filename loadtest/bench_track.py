@@ -1,7 +1,9 @@
-"""/api/track benchmark: the full capture pipeline against a bare Flask endpoint, same run.
+"""/api/track benchmark: the full capture pipeline between a bare Flask endpoint and the raw-WSGI
+ceiling, same run.
 
-Starts a ClickHouse and two servers under the production gunicorn settings (2 gevent workers,
-pinned with taskset): the real one and loadtest/baseline_app.py. wrk drives both with the same
+Starts a ClickHouse and three servers under the production gunicorn settings (2 gevent workers,
+pinned with taskset): the real one, loadtest/baseline_app.py's bare Flask view, and its raw WSGI
+callable (the most a Python WSGI app can do in this gunicorn here). wrk drives each with the same
 realistic bodies (loadtest/track.lua) in alternating rounds; medians are reported. Sent and
 acknowledged events are reconciled against ClickHouse (count() and uniqExact(event_id)).
 Before every round ClickHouse is left to finish its merges, so no round pays for another's.
@@ -127,7 +129,7 @@ def median(rounds: list[dict], key: str) -> float | None:
 
 
 KEYS = ("events_per_s", "requests_per_s", "p50_ms", "p99_ms", "cpu_ms_per_1000_events", "rows_per_insert")
-LABELS = {"pipeline": "pipeline", "baseline": "bare Flask", "compare": "--compare"}
+LABELS = {"pipeline": "pipeline", "baseline": "bare Flask", "ceiling": "raw WSGI", "compare": "--compare"}
 
 
 def summarise(results: dict[str, list[dict]]) -> dict:
@@ -143,6 +145,10 @@ def summarise(results: dict[str, list[dict]]) -> dict:
         summary[f"cpu_ratio_vs_{other}"] = (
             summary[other]["cpu_ms_per_1000_events"] / summary["pipeline"]["cpu_ms_per_1000_events"]
         )
+    if {"baseline", "ceiling"} <= results.keys():
+        # 0: as fast as bare Flask, 1: as fast as a framework-free WSGI app that does nothing
+        flask, raw = summary["baseline"]["events_per_s"], summary["ceiling"]["events_per_s"]
+        summary["position_flask_to_ceiling"] = (summary["pipeline"]["events_per_s"] - flask) / (raw - flask)
     return summary
 
 
@@ -178,6 +184,11 @@ def print_table(summary: dict, names: list[str], reconciled: dict, clickhouse_ms
         print(f"{label:32} {ratio['median']:>12.2f}   (events/s; rounds: {rounds})")
         cpu_ratio = summary[f"cpu_ratio_vs_{other}"]
         print(f"{'':32} {cpu_ratio:>12.2f}   (CPU-ms per event, {LABELS[other]} / pipeline)")
+    if "position_flask_to_ceiling" in summary:
+        print(
+            f"{'position bare Flask -> raw WSGI':32} {summary['position_flask_to_ceiling']:>12.2f}"
+            "   (0 = bare Flask, 1 = the raw-WSGI ceiling; medians)"
+        )
     print(
         f"rows reconciled: acknowledged {reconciled['acknowledged']:,} <= stored uniqExact(event_id) "
         f"{reconciled['unique']:,} (count() {reconciled['count']:,}) <= sent {reconciled['sent']:,} "
@@ -206,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep ClickHouse's data in the work dir on disk instead of in /dev/shm (see the module doc)",
     )
+    parser.add_argument(
+        "--spool-shm",
+        action="store_true",
+        help="the rings' spool in /dev/shm (default: on disk, as deployed)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_track.json")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
@@ -218,11 +234,16 @@ def main(argv: list[str] | None = None) -> int:
     clickhouse_root = None if args.clickhouse_on_disk else spool_dir("clickhouse")
     print(f"ClickHouse data: {clickhouse_root or 'on disk, in ' + str(workdir)}")
     stack = Stack.start_clickhouse(workdir, server_cpus, clickhouse_root)
+    stack.spool_shm = args.spool_shm
+    print(f"ring spool: {'/dev/shm' if args.spool_shm else 'on disk, in ' + str(workdir)}")
     servers: dict[str, ServerProcess] = {}
     try:
         servers["pipeline"] = stack.server("pipeline", workers=args.workers, **BENCH_ENV)
         servers["baseline"] = stack.server(
             "baseline", app="loadtest.baseline_app:app", workers=args.workers, **BENCH_ENV
+        )
+        servers["ceiling"] = stack.server(
+            "ceiling", app="loadtest.baseline_app:ceiling", workers=args.workers, **BENCH_ENV
         )
         if args.compare:
             servers["compare"] = stack.server("compare", workers=args.workers, repo=args.compare, **BENCH_ENV)

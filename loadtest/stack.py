@@ -63,7 +63,8 @@ def server_env(clickhouse_url: str, workdir: Path, spool: Path, **overrides: str
 
 
 def spool_dir(name: str) -> Path:
-    """Rings live in shared memory in production (/dev/shm), so here too when it exists."""
+    """A directory in shared memory (/dev/shm) when the machine has it: `--spool-shm`, and
+    bench_track's ClickHouse data by default (see its module doc)."""
     base = "/dev/shm" if Path("/dev/shm").is_dir() else None
     return Path(tempfile.mkdtemp(prefix=f"eslamed-{name}-", dir=base))
 
@@ -74,6 +75,8 @@ class Stack:
     clickhouse: LocalClickHouse
     store: Store
     server_cpus: str | None
+    spool_shm: bool = False
+    """False: the rings' spool on disk in the work dir, as ops/docker-compose.yml deploys them."""
 
     @classmethod
     def start_clickhouse(cls, workdir: Path, server_cpus: str | None, root: Path | None = None) -> Stack:
@@ -94,7 +97,7 @@ class Stack:
     ) -> ServerProcess:
         workdir = self.workdir / name
         workdir.mkdir(parents=True, exist_ok=True)
-        spool = spool_dir(name)
+        spool = spool_dir(name) if self.spool_shm else workdir / "spool"
         process = ServerProcess(
             server_env(self.clickhouse.url, workdir, spool, **env),
             workdir,

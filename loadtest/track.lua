@@ -1,10 +1,12 @@
--- wrk script for bench_track.py: realistic /api/track bodies as tracking.js sends them
--- (single pageviews as application/json, batches of ~5 events as text/plain sendBeacon),
--- every event with a unique event_id, from a normal browser User-Agent and a visitor address
+-- wrk script for bench_track.py: /api/track bodies as site/assets/tracking.js sends them: always
+-- {"events":[...]} as text/plain (sendBeacon), 1 event (a page view) or a batch of 2-7, each with
+-- the tracker's fields (props.pv, props.variant, the 8 attribution keys on an ad click, visitor_id
+-- and the copy's expiry e once consent was given), every event with a unique event_id, from a
+-- normal browser User-Agent and a visitor address
 -- in CF-Connecting-IP. Counts the events built into requests ("sent") and those the server
 -- acknowledged (202 {"accepted": n}); the difference is what was in flight when wrk stopped.
 --   LT_RUN          8 hex digits, unique per run: the first group of every event_id
---   LT_BATCH_SHARE  fraction of requests that are batches (default 0.5)
+--   LT_BATCH_SHARE  fraction of requests that are batches of 2-7 (default 0.5)
 
 local run = os.getenv("LT_RUN") or "0badbeef"
 local batch_share = tonumber(os.getenv("LT_BATCH_SHARE") or "0.5")
@@ -58,45 +60,59 @@ local function rand_hex(n)
   return table.concat(t)
 end
 
-local function event(kind, page, visitor, session, gclid, ref, extra)
+local function event(kind, page, who, extra)
   local now = os.time() * 1000
   return string.format(
-    '{"event_id":"%s","type":"%s","url":"https://eslamed.example%s","ref":"%s","title":"%s",' ..
-    '"gclid":"%s","utm_source":"%s","utm_medium":"%s","utm_campaign":"%s","visitor_id":"%s",' ..
-    '"session_id":"%s","ts":%d,"screen":"412x915","lang":"tr-TR","props":{"variant":"%s"%s}}',
-    uuid(), kind, page[1], ref, page[2], gclid, gclid ~= "" and "google" or "",
-    gclid ~= "" and "cpc" or "", gclid ~= "" and "pmax-istanbul-oksijen" or "", visitor, session,
-    now, math.random() < 0.5 and "a" or "b", extra or "")
+    '{%s"event_id":"%s","type":"%s","url":"https://eslamed.example%s","ref":"%s","title":"%s",' ..
+    '"ts":%d,"screen":"412x915","lang":"tr-TR","props":{%s"variant":"%s","pv":"%s"}}',
+    who.attribution, uuid(), kind, page[1], who.ref, page[2], now, extra or "", who.variant, who.pv)
+end
+
+-- What tracking.js spreads into every event: the click's 8 keys on an ad click (else nothing
+-- before consent), visitor_id and the copy's expiry e after consent.
+local function visitor()
+  local gclid = math.random() < 0.4 and ("EAIaIQobChMI" .. rand_hex(24)) or nil
+  local parts = {}
+  if gclid then
+    table.insert(parts, string.format(
+      '"gclid":"%s","gbraid":"","wbraid":"","utm_source":"google","utm_medium":"cpc",' ..
+      '"utm_campaign":"pmax-istanbul-oksijen","utm_term":"","utm_content":"",', gclid))
+  end
+  if math.random() < 0.6 then
+    table.insert(parts, string.format('"visitor_id":"%s-%s","e":%d,', rand_hex(8), rand_hex(27),
+      os.time() * 1000 + 7776000000))
+  end
+  return {
+    attribution = table.concat(parts),
+    ref = refs[math.random(#refs)],
+    variant = math.random() < 0.5 and "a" or "b",
+    pv = rand_hex(8) .. "-" .. rand_hex(4) .. "-4" .. rand_hex(3) .. "-a" .. rand_hex(3) .. "-" .. rand_hex(12),
+  }
 end
 
 function request()
   local page = pages[math.random(#pages)]
-  local visitor, session = rand_hex(16), rand_hex(16)
-  local gclid = math.random() < 0.4 and ("EAIaIQobChMI" .. rand_hex(24)) or ""
-  local ref = refs[math.random(#refs)]
+  local who = visitor()
+  local n = math.random() < batch_share and math.random(2, 7) or 1
+  local parts = {event("pageview", page, who)}
+  for i = 2, n do
+    local kind = batch_types[math.random(#batch_types)]
+    local extra = ""
+    if kind == "scroll" then
+      extra = '"depth":' .. (25 * math.random(1, 4)) .. ","
+    elseif kind ~= "form_start" then
+      extra = '"el":"' .. (kind == "call_click" and "tel:+902125550000" or "https://wa.me/905320000000") .. '",'
+    end
+    parts[i] = event(kind, page, who, extra)
+  end
+  sent = sent + n
   local headers = {
     ["User-Agent"] = agents[math.random(#agents)],
     ["CF-Connecting-IP"] = addresses[math.random(#addresses)],
     ["Origin"] = "https://eslamed.example",
+    ["Content-Type"] = "text/plain;charset=UTF-8",
   }
-  local body
-  if math.random() < batch_share then
-    local n = math.random(3, 7)
-    local parts = {}
-    for i = 1, n do
-      local kind = batch_types[math.random(#batch_types)]
-      local extra = kind == "scroll" and ',"depth":"' .. (25 * math.random(1, 4)) .. '"' or ""
-      parts[i] = event(kind, page, visitor, session, gclid, ref, extra)
-    end
-    body = '{"events":[' .. table.concat(parts, ",") .. "]}"
-    sent = sent + n
-    headers["Content-Type"] = "text/plain;charset=UTF-8"
-  else
-    body = event("pageview", page, visitor, session, gclid, ref)
-    sent = sent + 1
-    headers["Content-Type"] = "application/json"
-  end
-  return wrk.format("POST", "/api/track", headers, body)
+  return wrk.format("POST", "/api/track", headers, '{"events":[' .. table.concat(parts, ",") .. "]}")
 end
 
 function response(status, headers, body)

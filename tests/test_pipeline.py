@@ -129,3 +129,28 @@ def test_the_bot_verdict_keeps_every_crawler_out_and_every_phone_in() -> None:
     examples = [ua[:512] for entry in CRAWLER_USER_AGENTS_DATA for ua in entry.get("instances", [])]
     assert len(examples) > 1000
     assert [ua for ua in examples if not classify(ua).is_bot] == []
+
+
+def test_a_steps_name_is_its_drop_reason_and_its_timing_label(geo: GeoLookup) -> None:
+    """The reason /metrics counts a dropped event under, and the label its time is under, is the step's name."""
+    from prometheus_client import REGISTRY
+
+    def drop_everything(event: dict, ctx: pipeline.Context) -> pipeline.Event | pipeline.Drop:
+        return pipeline.DROP
+
+    steps = (*pipeline.PIPELINE[:2], ("not_wanted", drop_everything), *pipeline.PIPELINE[2:])
+    assert pipeline.run(event(), ctx(geo), steps) == pipeline.Drop("not_wanted")
+
+    def timed(step: str) -> float:
+        return REGISTRY.get_sample_value("eslamed_ingest_step_seconds_count", {"step": step}) or 0.0
+
+    before = {name: timed(name) for name, _ in pipeline.PIPELINE}
+    assert not isinstance(pipeline.run_timed(event(), ctx(geo)), pipeline.Drop)
+    assert {name: timed(name) - before[name] for name, _ in pipeline.PIPELINE} == {
+        "bot": 1,
+        "clamp_timestamp": 1,
+        "geolocate": 1,
+        "page": 1,
+        "classify_traffic": 1,
+        "key_visit": 1,
+    }
