@@ -170,10 +170,11 @@ def _dev_sh_packages(name: str) -> list[str]:
 
 
 def test_run_command_installs_only_what_serving_needs() -> None:
-    """Issue 21 item 5: `bash ops/dev.sh run` installs ClickHouse, Python and the demo clock's libfaketime;
-    browsers, proxies, load tools, ZooKeeper (and its Java) and Docker are the test command's or a deploy's."""
+    """Issue 21 item 5: `bash ops/dev.sh run` installs ClickHouse, Python, the demo clock's libfaketime and
+    the site build's esbuild (issue 23); browsers, proxies, load tools, ZooKeeper (and its Java) and Docker
+    are the test command's or a deploy's."""
     run = _dev_sh_packages("RUN_PACKAGES")
-    assert run == ["clickhouse-server", "clickhouse-client", "python3-venv", "faketime"]
+    assert run == ["clickhouse-server", "clickhouse-client", "python3-venv", "faketime", "esbuild"]
     forbidden = {"docker.io", "docker-compose", "containerd", "zookeeper", "default-jre", "caddy", "wrk"}
     assert not forbidden & set(run)
     assert set(_dev_sh_packages("TEST_PACKAGES")) == {"chromium", "caddy", "wrk", "zookeeper"}
