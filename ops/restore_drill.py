@@ -31,7 +31,7 @@ from eslamed.backup.export import run_backup
 from eslamed.backup.restore import run_restore
 from eslamed.backup.targets import open_target, s3_client
 from eslamed.backup.verify import table_checksums
-from eslamed.core.config import parse_clickhouse_url
+from eslamed.core.config import load_integrations, parse_clickhouse_url
 from eslamed.core.store import Store
 from eslamed.devtools.clickhouse_server import LocalClickHouse, free_port
 from eslamed.devtools.sample_data import insert_events, insert_leads_and_sales
@@ -71,18 +71,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def drill(args: argparse.Namespace, clickhouse: LocalClickHouse, endpoint: str, tmp: Path) -> int:
-    options = {
-        "S3_ENDPOINT_URL": endpoint,
-        "S3_ACCESS_KEY_ID": "drill",
-        "S3_SECRET_ACCESS_KEY": "drill",
-        "S3_REGION": "us-east-1",
-    }
-    s3_client(options).create_bucket(Bucket=BUCKET)
+    backup_settings = load_integrations(
+        {
+            "S3_ENDPOINT_URL": endpoint,
+            "S3_ACCESS_KEY_ID": "drill",
+            "S3_SECRET_ACCESS_KEY": "drill",
+            "S3_REGION": "us-east-1",
+        }
+    ).backup
+    s3_client(backup_settings.s3).create_bucket(Bucket=BUCKET)
     identity, recipient = new_key_pair()
     identity_file = tmp / "drill-identity.txt"
     with private_file(identity_file) as fh:
         fh.write(f"{identity}\n".encode())
-    target = open_target(f"s3://{BUCKET}/drill", options)
+    target = open_target(f"s3://{BUCKET}/drill", backup_settings)
     store = Store(parse_clickhouse_url(f"{clickhouse.url}/drill"), timeout_s=60.0)
     store.migrate()
 

@@ -65,7 +65,7 @@ def s3_target(endpoint: str, tmp_path: Path) -> Target:
     """The target exactly as `eslamed backup` builds it from BACKUP_TARGET and S3_* settings."""
     env = base_env("clickhouse://default:@127.0.0.1:9000", "unused", tmp_path)
     env.update(CREDENTIALS, S3_ENDPOINT_URL=endpoint, BACKUP_RETRY_PAUSE_S="0.05")
-    return open_target(f"s3://{BUCKET}/prod", load_settings(env))
+    return open_target(f"s3://{BUCKET}/prod", load_settings(env).integrations.backup)
 
 
 def seeded(store: Store) -> dict[str, tuple[int, int]]:

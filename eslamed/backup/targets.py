@@ -19,7 +19,7 @@ from typing import Protocol, TypeVar
 from urllib.parse import urlparse
 
 from eslamed.backup.crypto import private_file
-from eslamed.core.config import S3Settings, Settings
+from eslamed.core.config import BackupSettings, S3Settings, Settings
 
 T = TypeVar("T")
 ATTEMPTS = 5
@@ -187,13 +187,12 @@ def s3_client(s3: S3Settings) -> object:
     )
 
 
-def open_target(location: str, settings: Settings) -> Target:
+def open_target(location: str, backup: BackupSettings) -> Target:
     """`s3://bucket/prefix` -> the bucket through S3_* settings; anything else is a directory."""
     parsed = urlparse(location)
     if parsed.scheme == "s3":
         if not parsed.netloc:
             raise TargetError(f"{location!r}: an S3 target needs a bucket, s3://bucket/prefix")
-        backup = settings.integrations.backup
         sse = backup.s3.server_side_encryption
         return S3Target(
             parsed.netloc,

@@ -62,7 +62,7 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
             backup = settings.integrations.backup
             keep = (backup.keep_daily, backup.keep_weekly, backup.keep_monthly)
             recipient = backup_recipient(settings)
-            target = open_target(args.target or configured_location(settings), settings)
+            target = open_target(args.target or configured_location(settings), settings.integrations.backup)
             signing_key = backup.signing_key
             run_backup(
                 _store(settings), target, recipient, progress=_progress, keep=keep, signing_key=signing_key
@@ -81,7 +81,7 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         identity = args.identity or settings.integrations.backup.identity_file
-        target = open_target(args.target or configured_location(settings), settings)
+        target = open_target(args.target or configured_location(settings), settings.integrations.backup)
         run_restore(
             _store(settings),
             target,
