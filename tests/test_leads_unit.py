@@ -324,3 +324,27 @@ def test_group_insert_shares_blocks_and_reports_failures_to_each_waiter() -> Non
     failing.join()
     assert isinstance(failing.exception, StoreUnavailable)
     group.stop()
+
+
+def test_concurrent_write_aheads_share_one_fsync_and_each_lead_is_on_disk(tmp_path, monkeypatch) -> None:
+    """Issue 24: on 18.16 every lead is journaled before its insert; leads that arrive while one
+    fsync runs go in the next write together, so ten leads do not wait for ten fsyncs in a row."""
+    from eslamed.leads import journal as journal_module
+
+    fsyncs: list[int] = []
+    real_fsync = journal_module.fsync_fd
+
+    def slow_fsync(fd: int) -> None:
+        gevent.sleep(0.02)  # a disk's fsync, yielding as the worker's thread pool does
+        real_fsync(fd)
+        fsyncs.append(fd)
+
+    monkeypatch.setattr(journal_module, "fsync_fd", slow_fsync)
+    journal = LeadJournal(tmp_path / "journal")
+    commit = GroupInsert(journal.append_many)
+    jobs = [gevent.spawn(commit.insert, {"lead_id": f"lead-{n}"}) for n in range(10)]
+    gevent.joinall(jobs, raise_error=True)
+    commit.stop()
+    lines = (tmp_path / "journal" / journal_module.ACTIVE).read_bytes().splitlines()
+    assert sorted(orjson.loads(line)["lead_id"] for line in lines) == sorted(f"lead-{n}" for n in range(10))
+    assert len(fsyncs) < 10, f"{len(fsyncs)} fsyncs for 10 leads"

@@ -95,6 +95,8 @@ class LeadService:
         self.writer = LeadWriter(store, own_hosts)
         self.journal = LeadJournal(settings.journal_dir)
         self.group_insert = GroupInsert(self.writer.insert)
+        # the write-ahead of concurrent leads shares one fsync, as their inserts share one insert
+        self.journal_commit = GroupInsert(self.journal.append_many)
         self.notifier = notifier
         self.timeout_s = settings.clickhouse_timeout_s
         self.locks_dir = settings.locks_dir / "leads"
@@ -154,7 +156,7 @@ class LeadService:
         except (StoreUnavailable, ch_errors.Error) as exc:
             # whatever went wrong in ClickHouse, the lead is kept; the replayer retries it
             if not written_ahead:
-                self.journal.append(record)
+                self.journal_commit.insert(record)
             log.warning("lead %s journaled, ClickHouse unavailable: %s", lead_id, exc)
             return Outcome(JOURNALED, {"lead_id": lead_id, "queued": True})
         return Outcome(STORED, {"lead_id": lead_id, "status": public_status(record["status"])})
@@ -165,7 +167,7 @@ class LeadService:
         stored and drops the record. A journal that cannot be written leaves the lead to the
         insert alone, as durable as ClickHouse makes it."""
         try:
-            self.journal.append(record)
+            self.journal_commit.insert(record)
         except (OSError, LockTimeout) as exc:
             log.warning("lead %s: journal write-ahead failed, storing without it: %s", record["lead_id"], exc)
             return False
@@ -212,6 +214,10 @@ class LeadService:
         if self.journal.pending():
             self.replay_once()
 
+    def stop_groups(self) -> None:
+        self.group_insert.stop()
+        self.journal_commit.stop()
+
     def jobs(self) -> list[Job]:
         """Background work of this worker: the journal replayer and the notification sweep."""
         replay = Job(
@@ -220,7 +226,7 @@ class LeadService:
             REPLAY_INTERVAL_S,
             backoff_max_s=MAX_REPLAY_BACKOFF_S,
             quiet=(StoreUnavailable,),
-            on_stop=self.group_insert.stop,
+            on_stop=self.stop_groups,
             first_after_s=REPLAY_INTERVAL_S,
         )
         return [replay, self.notifier.job()]
