@@ -23,6 +23,13 @@ from eslamed.core.problems import Problem
 from eslamed.ingest.urls import referrer_form, split_url
 
 MAX_BODY_BYTES = 16 * 1024
+TOO_LARGE = Problem(
+    f"body larger than {MAX_BODY_BYTES} bytes",
+    code="too_large",
+    message_tr=f"Veri çok büyük (en fazla {MAX_BODY_BYTES} bayt).",
+    status=413,
+)
+"""Refused on the declared length (the track endpoint's guard) and on the body read (here)."""
 MAX_BATCH = 50
 MAX_PROPS = 20
 MAX_NUMBER = 1e15
@@ -230,7 +237,7 @@ def _fast_events(body: bytes) -> list[dict[str, Any]] | None:
 def validate_track_body(body: bytes) -> list[dict[str, Any]]:
     """A single event object or {"events": [...]} with 1..50 events."""
     if len(body) > MAX_BODY_BYTES:
-        raise Problem(f"body larger than {MAX_BODY_BYTES} bytes", code="too_large", status=413)
+        raise TOO_LARGE
     events = _fast_events(body)
     return reference_events(body) if events is None else events
 

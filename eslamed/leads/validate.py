@@ -44,21 +44,25 @@ TRUE_WORDS = frozenset({"1", "true", "on", "yes", "evet"})
 FALSE_WORDS = frozenset({"", "0", "false", "off", "no", "hayir", "hayır"})
 
 
-def lead_error(code: str, field: str, message_tr: str, message_en: str) -> Problem:
+def lead_error(code: str, field: str, message_tr: str, message_en: str, status: int = 400) -> Problem:
     """A 4xx answer for the visitor: machine code, field, and the message in Turkish and English."""
-    status = 413 if code == "too_large" else 415 if code == "unsupported_content_type" else 400
     return Problem(message_en, field, code=code, message_tr=message_tr, status=status)
+
+
+TOO_LARGE = lead_error(
+    "too_large",
+    "",
+    f"Gönderilen veri çok büyük (en fazla {MAX_BODY_BYTES} bayt).",
+    f"Request body larger than {MAX_BODY_BYTES} bytes.",
+    status=413,
+)
+"""Refused on the declared length (POST /api/lead, without reading) and on the body read (here)."""
 
 
 def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
     """JSON object or form-encoded fields, as a plain dict (last value wins for repeated form keys)."""
     if len(body) > MAX_BODY_BYTES:
-        raise lead_error(
-            "too_large",
-            "",
-            f"Gönderilen veri çok büyük (en fazla {MAX_BODY_BYTES} bayt).",
-            f"Request body larger than {MAX_BODY_BYTES} bytes.",
-        )
+        raise TOO_LARGE
     if content_type == "application/x-www-form-urlencoded":
         try:
             return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False))

@@ -64,7 +64,6 @@ class Notifier:
         self.channels = channels
         self.outbox = outbox
         self.delivery_log = delivery_log
-        self.lock_path = lock_path
         self.retry_s = retry_s
         self.max_attempts = max_attempts
         self.sweep_s = sweep_s

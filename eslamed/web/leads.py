@@ -20,7 +20,7 @@ from eslamed.core.ratelimit import rate_key, storage_uri
 from eslamed.ingest.useragent import classify
 from eslamed.ingest.visit_key import VisitKeys
 from eslamed.leads.service import BUSY, DUPLICATE, JOURNALED, STORED, LeadService, new_record
-from eslamed.leads.validate import MAX_BODY_BYTES, lead_error, parse_body, validate_lead
+from eslamed.leads.validate import MAX_BODY_BYTES, TOO_LARGE, lead_error, parse_body, validate_lead
 from eslamed.notify.notifier import Notifier
 from eslamed.web.edge import (
     CROSS_SITE,
@@ -98,12 +98,7 @@ UNSUPPORTED = lead_error(
     "",
     "Desteklenmeyen içerik türü.",
     "Send application/json or application/x-www-form-urlencoded.",
-)
-TOO_LARGE = lead_error(
-    "too_large",
-    "",
-    f"Gönderilen veri çok büyük (en fazla {MAX_BODY_BYTES} bayt).",
-    f"Request body larger than {MAX_BODY_BYTES} bytes.",
+    status=415,
 )
 
 

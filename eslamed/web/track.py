@@ -19,7 +19,7 @@ from eslamed.core.problems import Problem
 from eslamed.core.ratelimit import FixedWindow
 from eslamed.ingest import pipeline
 from eslamed.ingest.event_sink import encode
-from eslamed.ingest.validate import MAX_BODY_BYTES, validate_track_body
+from eslamed.ingest.validate import MAX_BODY_BYTES, TOO_LARGE, validate_track_body
 from eslamed.web.edge import (
     CROSS_SITE,
     StartResponse,
@@ -50,12 +50,6 @@ CONTENT_TYPE = _refusal(
 # Never inflate client bodies: a 16 KB gzip can hold gigabytes.
 ENCODING = _refusal(
     415, "content_encoding", "compressed bodies are not accepted", "Sıkıştırılmış veri kabul edilmez."
-)
-TOO_LARGE = _refusal(
-    413,
-    "too_large",
-    f"body larger than {MAX_BODY_BYTES} bytes",
-    f"Veri çok büyük (en fazla {MAX_BODY_BYTES} bayt).",
 )
 RATE_LIMITED = _refusal(429, "rate_limited", "too many requests", "Çok fazla istek.", retry_after_s=60)
 NOT_READY = _refusal(503, "not_ready", "starting", "Sunucu başlıyor.", retry_after_s=2)
