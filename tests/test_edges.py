@@ -17,7 +17,7 @@ from limits.strategies import FixedWindowRateLimiter
 from prometheus_client import REGISTRY
 
 from eslamed.core.config import CLOUDFLARE_RANGES, parse_cidrs
-from eslamed.core.ratelimit import SLOTS, SharedFileStorage, rate_key, storage_uri
+from eslamed.core.ratelimit import SLOTS, FixedWindow, SharedFileStorage, rate_key, storage_uri
 from eslamed.ingest.pipeline import url_path
 from eslamed.ingest.source import referrer_host
 from eslamed.ingest.useragent import classify
@@ -147,6 +147,38 @@ def test_a_full_rate_limit_table_refuses_and_never_resets_other_counters(tmp_pat
     assert full_after - full_before >= len(refused)
     warnings = [r for r in caplog.records if "rate-limit table full" in r.getMessage()]
     assert len(warnings) == 1, "logged, but not once per request"
+
+
+class CountingStorage(SharedFileStorage):
+    """The shared table, counting how often a worker went to it (each visit takes the flock)."""
+
+    reserves = 0
+
+    def reserve(self, key: str, expiry: int, want: int, limit: int) -> tuple[int, float]:
+        self.reserves += 1
+        return super().reserve(key, expiry, want, limit)
+
+
+def test_track_limit_leases_hits_so_workers_grant_the_limit_exactly_without_a_lock_per_request(
+    tmp_path: Path,
+) -> None:
+    uri = storage_uri(tmp_path / "ratelimit.bin")
+    workers = [CountingStorage(uri), CountingStorage(uri)]  # two processes' maps of one file
+    limit = parse_limit("3200/minute")
+    windows = [FixedWindow(storage, limit, "track") for storage in workers]
+    granted = sum(windows[i % 2].hit("203.0.113.7") for i in range(4000))
+    assert granted == 3200, "together the workers allow the limit, not more and not less"
+    assert all(not w.hit("203.0.113.7") for w in windows), "used up: refused in every worker"
+    assert sum(s.reserves for s in workers) < 4000 / 10, "the shared table is visited per lease, not per hit"
+    assert windows[0].hit("203.0.113.8"), "another client keeps its own window"
+    assert workers[0].get(f"{limit.key_for('track')}/203.0.113.7") == 3200
+
+
+def test_track_limit_of_a_small_window_is_exact_per_request(tmp_path: Path) -> None:
+    uri = storage_uri(tmp_path / "ratelimit.bin")
+    limit = parse_limit("30/minute")
+    windows = [FixedWindow(SharedFileStorage(uri), limit, "track") for _ in range(2)]
+    assert [windows[i % 2].hit("198.51.100.1") for i in range(45)].count(True) == 30
 
 
 def test_expired_counters_are_reused_when_the_table_is_full(tmp_path: Path) -> None:

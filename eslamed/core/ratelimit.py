@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 
 
 @cache_short_inputs(maxsize=16384, max_chars=64)
-@cache_short_inputs(maxsize=16384, max_chars=64)
 def rate_key(ip: str) -> str:
     """The identity a limit counts: an IPv4 address, or the /64 of an IPv6 one."""
     try:
@@ -120,6 +119,25 @@ class SharedFileStorage(Storage):
             ENTRY.pack_into(self._mm, idx * ENTRY.size, key_hash, end, count)
             return count
 
+    def reserve(self, key: str, expiry: int, want: int, limit: int) -> tuple[int, float]:
+        """Take up to `want` hits of the key's window for one worker to spend without the lock.
+
+        Returns the hits granted (0 once the window is used up) and the window's end. The shared
+        count never passes `limit`, so what all workers grant together is the limit, exactly."""
+        now = time.time()
+        key_hash = self._hash(key)
+        with self._locked():
+            idx = self._find(key_hash, now)
+            if idx == FULL:
+                self._full(now)
+                return 0, now + 1.0
+            h, end, count = ENTRY.unpack_from(self._mm, idx * ENTRY.size)
+            if h != key_hash or end <= now:
+                end, count = now + expiry, 0
+            granted = max(0, min(want, limit - count))
+            ENTRY.pack_into(self._mm, idx * ENTRY.size, key_hash, end, count + granted)
+            return granted, end
+
     def get(self, key: str) -> int:
         now = time.time()
         key_hash = self._hash(key)
@@ -157,18 +175,43 @@ class SharedFileStorage(Storage):
 
 
 class FixedWindow:
-    """One limit checked on every request of the hot track endpoint: the same counting as
-    limits' FixedWindowRateLimiter.hit on the shared storage, without building the key per call."""
+    """The limit checked on every request of the hot track endpoint, without a lock per request.
+
+    A worker leases hits from the shared counter (1 at first, then twice the last lease, up to
+    `lease_max`) and spends them locally; once the shared window is used up it refuses locally
+    until the window ends. Together the workers grant exactly the limit; one client whose requests
+    are split between workers may be refused early by at most the hits other workers still hold
+    (under `lease_max` each), which is why the lease is small next to the limit."""
+
+    PRUNE_AT = 4096
 
     def __init__(self, storage: SharedFileStorage, limit: RateLimitItem, scope: str) -> None:
         self.storage = storage
         self.amount = limit.amount
         self.expiry = limit.get_expiry()
         self.prefix = f"{limit.key_for(scope)}/"
+        self.lease_max = max(1, min(64, limit.amount // 32))
+        self._leases: dict[str, list[float]] = {}  # key -> [hits left, window end, last lease]
 
     def hit(self, identifier: str) -> bool:
         """Count one request; False once the identifier is over the limit in this window."""
-        return self.storage.incr(self.prefix + rate_key(identifier), self.expiry) <= self.amount
+        key = rate_key(identifier)
+        now = time.time()
+        lease = self._leases.get(key)
+        if lease is not None and lease[1] > now:
+            if lease[0] > 0:
+                lease[0] -= 1
+                return True
+            if lease[2] == 0:
+                return False
+            want = min(self.lease_max, int(lease[2]) * 2)
+        else:
+            if len(self._leases) >= self.PRUNE_AT:
+                self._leases = {k: v for k, v in self._leases.items() if v[1] > now}
+            want = 1
+        granted, end = self.storage.reserve(self.prefix + key, self.expiry, want, self.amount)
+        self._leases[key] = [granted - 1 if granted else 0, end, granted]
+        return granted > 0
 
 
 class _Unlock:
