@@ -4,7 +4,7 @@ endpoint in front, and its background jobs started. The composition only: no HTT
 from __future__ import annotations
 
 from eslamed.admin import web as admin_web
-from eslamed.conversions.background import uploader_job
+from eslamed.conversions.background import google_jobs
 from eslamed.core.config import Settings, load_settings
 from eslamed.web import application
 from eslamed.web import leads as leads
@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, start_ingest: bool = True) -> a
     flask_app = create_flask_app(runtime)
     if start_ingest:
         runtime.start_ingest()
-        for job in (*leads.service(flask_app).jobs(), uploader_job(settings, runtime.store)):
+        for job in (*leads.service(flask_app).jobs(), *google_jobs(settings, runtime.store)):
             if job is not None:
                 runtime.supervisor.add(job)
         runtime.supervisor.start()

@@ -51,7 +51,8 @@ const Charts = (() => {
     root.dataset.series = s.key;
     const values = rows.map((r) => r[s.key] || 0);
     const total = values.reduce((a, b) => a + b, 0);
-    root.append(el("text", { x: 0, y: 13, class: "title" }, `${s.label} · toplam ${fmt.format(total)}`));
+    const show = s.format || ((v) => fmt.format(v));
+    root.append(el("text", { x: 0, y: 13, class: "title" }, `${s.label} · toplam ${show(total)}`));
     const max = niceMax(Math.max(...values, 0));
     const plotW = W - L - R, plotH = H - T - B;
     const slot = plotW / Math.max(1, rows.length);

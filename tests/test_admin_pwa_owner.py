@@ -8,15 +8,17 @@ land in tests/artifacts/ for a person to look at.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 from playwright.sync_api import Page, Route, expect
 
-from eslamed.devtools import demo_traffic
+from eslamed.core.clock import ISTANBUL
+from eslamed.devtools import demo_spend, demo_traffic
 from tests.support.admin import AUTH, SECRET
 from tests.support.browser import MOBILE_UA, PHONE, chromium
+from tests.support.conversions import settings_for
 from tests.support.demo import demo_week_server
 from tests.support.leads import SITE
 from tests.support.paths import ARTIFACTS
@@ -32,6 +34,8 @@ def demo_server(clickhouse, store, make_server, tmp_path):
     assert (
         demo_traffic.seed(server.url, SECRET, clock, now, progress=lambda _line: None, site=SITE) is not None
     )
+    spend = demo_spend.play(settings_for(clickhouse.url, store, tmp_path), store, now)
+    assert spend.ok and spend.rows == 21, spend.reason
     return server
 
 
@@ -108,10 +112,16 @@ def test_stats_page_reads_on_a_phone(demo_server, phone: Page) -> None:
     login(phone, demo_server.url)
     phone.goto(f"{demo_server.url}/admin/#/stats")
     daily = phone.locator("#chart-daily svg.chart")
-    expect(daily).to_have_count(3)
-    assert [daily.nth(i).get_attribute("data-series") for i in range(3)] == ["visits", "leads", "sales"]
+    expect(daily).to_have_count(4)
+    assert [daily.nth(i).get_attribute("data-series") for i in range(4)] == [
+        "visits",
+        "leads",
+        "sales",
+        "cost",
+    ]
     titles = phone.locator("#chart-daily svg text.title").all_text_contents()
-    assert [t.split(" · ")[0] for t in titles] == ["Ziyaret", "Talep", "Satış"], "one axis per series"
+    assert [t.split(" · ")[0] for t in titles] == ["Ziyaret", "Talep", "Satış", "Reklam harcaması"]
+    assert titles[3].endswith(" TL") and "," in titles[3], f"spend in lira as the owner reads it: {titles[3]}"
     funnel = svg_texts(phone, "#chart-funnel")
     assert funnel[0].startswith("Ziyaret") and any("önceki adıma göre %" in t for t in funnel)
     widths = phone.evaluate(
@@ -160,6 +170,36 @@ def pick_lead(url: str) -> dict:
     )
     assert reply.status_code == 201, reply.text
     return requests.get(f"{url}/api/admin/leads/{lead['id']}", headers=AUTH, timeout=10).json()
+
+
+def test_stats_show_spend_and_what_each_campaign_earns_in_lira(demo_server, phone: Page) -> None:
+    """Issue 25: spend chart and campaign table, checked against the stats API the page reads."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    today = datetime.now(UTC).astimezone(ISTANBUL).date()
+    span = {"from": (today - timedelta(days=29)).isoformat(), "to": today.isoformat()}
+    body = requests.get(f"{demo_server.url}/api/admin/stats", params=span, headers=AUTH, timeout=30).json()
+    login(phone, demo_server.url)
+    phone.goto(f"{demo_server.url}/admin/#/stats")
+    table = phone.locator("#campaign-table table.campaigns")
+    expect(table).to_be_visible()
+    heads = table.locator("th").all_text_contents()
+    assert heads == ["Kampanya", "Harcama", "Talep", "Talep başı maliyet", "Satış", "Ciro", "ROAS"]
+    rows = table.locator("tbody tr")
+    spent = sorted((r for r in body["by"]["campaign"] if r["cost"] > 0), key=lambda r: -r["cost"])
+    assert len(spent) == 3, "the demo's three campaigns have spend"
+    for i, row in enumerate(spent):
+        cells = rows.nth(i).locator("td").all_text_contents()
+        assert cells[0] == row["value"] and rows.nth(i).get_attribute("data-campaign") == row["campaign_id"]
+        lira = f"{row['cost']:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".") + " TL"
+        assert cells[1] == lira, (cells, row)
+        assert cells[2] == str(row["leads"])
+    assert phone.locator("#kpis").inner_text().count(" TL") >= 3
+    expect(phone.locator("#ad-import")).to_contain_text("Reklam harcaması güncellendi")
+    fits_the_phone(phone)
+    phone.locator("#campaign-table").scroll_into_view_if_needed()
+    phone.screenshot(path=str(ARTIFACTS / "pwa-stats-spend-390x844.png"))
+    phone.locator("#chart-daily").scroll_into_view_if_needed()
+    phone.screenshot(path=str(ARTIFACTS / "pwa-stats-spend-chart-390x844.png"))
 
 
 def test_lead_page_has_journey_upload_state_keyword_and_the_owner_tools(demo_server, phone: Page) -> None:

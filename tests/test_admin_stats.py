@@ -283,3 +283,40 @@ def test_split_range_caches_only_days_over_for_two_hours():
     )
     assert stats_shape.split_range(date(2026, 11, 1), date(2026, 11, 10), now) == (date(2026, 11, 10), None)
     assert stats_shape.split_range(date(2026, 11, 26), date(2026, 11, 26), now) == (None, date(2026, 11, 26))
+
+
+def test_a_leads_campaign_is_click_view_then_the_landing_id_then_utm_campaign():
+    known = stats_shape.Campaigns(names={"111": "PMax Kiralama", "222": "Marka"}, clicks={"Cj0Kx": "111"})
+    assert known.key("Cj0Kx", "222", "Marka") == "111", "click_view first"
+    assert known.key("Cj0Kunknown", "222", "PMax Kiralama") == "222", "then the landing URL's utm_id"
+    assert known.key("", "", "PMax Kiralama") == "111", "then utm_campaign, by the campaign's name"
+    assert known.key("", "", "222") == "222", "or by its id"
+    assert known.key("", "x1", "yaz-kampanyasi") == "yaz-kampanyasi", "else the text as it came"
+    assert known.row("111") == {"value": "PMax Kiralama", "campaign_id": "111"}
+    assert known.row("yaz-kampanyasi") == {"value": "yaz-kampanyasi", "campaign_id": ""}
+
+
+def test_cost_ratios_are_null_without_cost_and_rounded_to_kurus():
+    costs = [{"campaign_id": "111", "day": "2026-11-02", "cost_micros": 100_000_000, "currency": "TRY"}]
+    leads = [
+        {"id": str(i), "day": "2026-11-02", "status": "NEW", "channel": "form", "traffic": "paid",
+         "campaign": "", "gclid": f"g{i}", "campaign_ref": "", "variant": "", "city": "", "device": "",
+         "landing": ""}
+        for i in range(3)
+    ]  # fmt: skip
+    clicks = {"g0": "111", "g1": "111"}
+    shaped = stats_shape.shape_stats(
+        date(2026, 11, 1),
+        date(2026, 11, 2),
+        [],
+        leads,
+        [],
+        costs,
+        stats_shape.Campaigns({"111": "A"}, clicks),
+    )
+    assert shaped["totals"]["cost"] == 100.0 and shaped["totals"]["cost_per_lead"] == 33.33  # 100 / 3
+    assert shaped["totals"]["roas"] == 0.0 and shaped["totals"]["cost_per_sale"] is None
+    assert [d["cost"] for d in shaped["daily"]] == [0.0, 100.0]
+    by = {r["campaign_id"]: r for r in shaped["by"]["campaign"]}
+    assert (by["111"]["leads"], by["111"]["cost_per_lead"]) == (2, 50.0)
+    assert (by[""]["leads"], by[""]["cost"], by[""]["cost_per_lead"], by[""]["roas"]) == (1, 0.0, None, None)

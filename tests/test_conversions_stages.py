@@ -439,7 +439,7 @@ def test_correction_google_does_not_know_fails_with_its_reason(
 
 
 @pytest.mark.parametrize("backend_name", ["datamanager"])
-def test_data_manager_cannot_correct_and_says_so(clickhouse, store, tmp_path, ads, peer, app):
+def test_data_manager_cannot_retract_and_says_so(clickhouse, store, tmp_path, ads, peer, app):
     client = app.test_client()
     cid = convert(client, make_lead(client, gclid="Cj0KCQiA-dm-corrected"))
     uploader_for(clickhouse, store, tmp_path, ads).run_once()
@@ -454,11 +454,40 @@ def test_data_manager_cannot_correct_and_says_so(clickhouse, store, tmp_path, ad
     row = latest(store)[uuid.UUID(correction.get_json()["correction"]["conversion_id"])]
     assert (row["state"], row["attempts"]) == ("MANUAL", 0)
     assert row["reason"] == (
-        "Data Manager API düzeltmeyi desteklemiyor; satışı Google Ads arayüzünde düzeltin / "
-        "The Data Manager API cannot correct a sale: correct it in the Google Ads UI"
+        "Data Manager API satış iptalini desteklemiyor; satışı Google Ads arayüzünde iptal edin / "
+        "The Data Manager API cannot retract a sale: cancel it in the Google Ads UI"
     )
-    assert peer.calls[calls_before:] == [], "nothing is sent to Data Manager for a correction"
+    assert peer.calls[calls_before:] == [], "nothing is sent to Data Manager for a retraction"
     assert client.get("/api/admin/conversions?state=MANUAL", headers=AUTH).get_json()["counts"]["MANUAL"] == 1
+
+
+@pytest.mark.parametrize("backend_name", ["datamanager"])
+def test_data_manager_restatement_resends_the_transaction_with_the_new_value(
+    clickhouse, store, tmp_path, ads, peer, app
+):
+    """Data Manager's 2026 adjustments guide: same transactionId, same destination, the new value."""
+    client = app.test_client()
+    cid = convert(client, make_lead(client, gclid="Cj0KCQiA-dm-restated"))
+    uploader_for(clickhouse, store, tmp_path, ads).run_once()
+    [first] = [e for r in peer.requests("IngestEvents") for e in r.events]
+    correction = client.post(
+        f"/api/admin/conversions/{cid}/correct", json={"action": "restate", "revenue": "4200"}, headers=AUTH
+    )
+    assert correction.status_code == 201, correction.get_json()
+
+    uploader_for(clickhouse, store, tmp_path, ads).run_once()
+    uploader_for(clickhouse, store, tmp_path, ads).run_once()  # reads Google's final status
+
+    sent = [
+        (r.destinations[0].product_destination_id, e) for r in peer.requests("IngestEvents") for e in r.events
+    ]
+    assert len(sent) == 2
+    action, again = sent[1]
+    assert (again.transaction_id, again.conversion_value, again.currency) == (cid, 4200.0, "TRY")
+    assert action == "987654321" and again.event_timestamp == first.event_timestamp, "the sale's own time"
+    assert peer.conversions == {cid: 4200.0}, "the value is replaced; no second conversion"
+    row = latest(store)[uuid.UUID(correction.get_json()["correction"]["conversion_id"])]
+    assert row["state"] == "UPLOADED", row["reason"]
 
 
 @pytest.mark.parametrize("backend_name", ["googleads"])

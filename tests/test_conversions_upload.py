@@ -243,11 +243,11 @@ def test_ads_check_reports_a_ready_account_and_a_wrong_action_in_plain_words(
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "Eslamed Medikal" in ok.stdout and "ready for uploads" in ok.stdout
 
-    peer.action_type = "WEBPAGE"
+    peer.account.actions[987654321] = ("Satış (offline)", "WEBPAGE")
     problems, _ = check_account(ads_config(settings))
     assert any("UPLOAD_CLICKS" in p for p in problems)
 
-    peer.action_id = 1
+    peer.account.actions = {1: ("Başka", "UPLOAD_CLICKS")}
     problems, _ = check_account(ads_config(settings))
     assert problems == ["conversion action 987654321 does not exist in customer 1234567890"]
 

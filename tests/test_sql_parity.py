@@ -26,13 +26,14 @@ from eslamed.admin.stats_shape import utc_bounds
 from eslamed.backup.rows import checksum_expression
 from eslamed.backup.verify import TABLES as CHECKSUM_TABLES
 from eslamed.core import schema, store
-from eslamed.core.sql import admin, backup, conversions, events, inbound, leads, notifications
-from eslamed.devtools import demo_traffic
+from eslamed.core.sql import admin, ads, backup, conversions, events, inbound, leads, notifications
+from eslamed.devtools import demo_spend, demo_traffic
 from eslamed.devtools.fake_clock import FakeClock
 from eslamed.devtools.server_process import ServerProcess
 from tests.conftest import migrated_store
 from tests.support.admin import AUTH, SECRET
 from tests.support.clients import BROWSER_UA
+from tests.support.conversions import settings_for
 from tests.support.leads import SITE, form_lead, lead_env, post_lead
 from tests.support.parity import (
     CurrentEngine,
@@ -157,6 +158,11 @@ def written(clickhouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Wr
         wait_for(lambda: source.query(query)[0][0] == out.events, what=f"{out.events} events stored")
     finally:
         server.stop()
+    # the week's ad spend and click campaigns, imported twice (two versions of every row) by the real code
+    mapped = [
+        demo_spend.play(settings_for(clickhouse.url, source, workdir), source, NOW, 21) for _ in range(2)
+    ]
+    assert [(r.ok, r.rows, bool(r.clicks_mapped)) for r in mapped] == [(True, 21, True), (True, 21, False)]
     out.database = source.database
     yield out
     source.close()
@@ -234,6 +240,7 @@ def parity(
             "SELECT visit_key FROM {db}.events WHERE visit_key != '' GROUP BY visit_key"
             " ORDER BY max(url LIKE '%%" + GCLID + "%%') DESC, visit_key LIMIT 4"
         ),
+        "gclids": pick("SELECT DISTINCT gclid FROM {db}.leads WHERE gclid != '' ORDER BY gclid"),
         "tapper": pick(
             "SELECT visitor_id FROM {db}.leads WHERE source = 'whatsapp' ORDER BY created_at LIMIT 1"
         ),
@@ -479,6 +486,26 @@ CATALOGUE: dict[str, Callable[[Parity], list[Case]]] = {
         )
         for v in p.picks["tapper"]
     ],
+    "ads._NEWEST_COSTS": lambda p: [
+        (ads._NEWEST_COSTS.format(db=p.db), {"first": FIRST_DAY, "last": LAST_DAY})
+    ],
+    "ads.COSTS_KNOWN": lambda p: [
+        (ads.COSTS_KNOWN.format(db=p.db), {"customer": "1234567890", "first": FIRST_DAY, "last": LAST_DAY}),
+        (ads.COSTS_KNOWN.format(db=p.db), {"customer": "999", "first": FIRST_DAY, "last": LAST_DAY}),
+    ],
+    "ads.STATS_COSTS": lambda p: [
+        (ads.STATS_COSTS.format(db=p.db), {"first": FIRST_DAY, "last": LAST_DAY}),
+        (ads.STATS_COSTS.format(db=p.db), {"first": LAST_DAY, "last": LAST_DAY}),
+    ],
+    "ads.CAMPAIGN_NAMES": lambda p: [(ads.CAMPAIGN_NAMES.format(db=p.db), {})],
+    "ads.CLICK_CAMPAIGNS": lambda p: [
+        (ads.CLICK_CAMPAIGNS.format(db=p.db), {"gclids": tuple(p.picks["gclids"])})
+    ],
+    "ads.UNMAPPED_CLICKS": lambda p: [
+        (ads.UNMAPPED_CLICKS.format(db=p.db), {"since": datetime(2026, 8, 4), "tz": "Europe/Istanbul"}),
+        (ads.UNMAPPED_CLICKS.format(db=p.db), {"since": datetime(2026, 8, 4), "tz": "America/New_York"}),
+    ],
+    "ads.LAST_IMPORT": lambda p: [(ads.LAST_IMPORT.format(db=p.db), {})],
     "notifications.DELIVERY_STATE": lambda p: [
         (notifications.DELIVERY_STATE.format(db=p.db), {"ids": tuple(p.picks["leads"])})
     ],

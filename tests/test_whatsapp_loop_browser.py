@@ -13,10 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from eslamed.devtools.google_ads_peer import TokenServer, make_tls
 from tests.support.admin import AUTH
 from tests.support.browser import MOBILE_UA, PHONE, chromium
 from tests.support.conversions import ads_env
-from tests.support.google_peers import GoogleAdsPeer, TokenServer, make_tls
+from tests.support.google_peers import GoogleAdsPeer
 from tests.support.meta import deliver, inbound_env, text_message
 from tests.support.polling import wait_for
 from tests.support.site import build_into

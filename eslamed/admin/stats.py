@@ -15,6 +15,7 @@ from eslamed.admin.http import runtime, store
 from eslamed.core import locks
 from eslamed.core.clock import new_version, utc_now
 from eslamed.core.sql import admin as sql
+from eslamed.core.sql import ads as ads_sql
 from eslamed.core.store import Store, StoreUnavailable
 from eslamed.web.edge import reply
 
@@ -97,4 +98,34 @@ def get_stats() -> Response:
         db.query_dicts(sql.STATS_SALE_CORRECTIONS.format(db=db.database), {"ids": ids}) if ids else []
     )
     sales = stats_shape.corrected_sales(sales, corrections)
-    return reply(stats_shape.shape_stats(start, end, visit_rows, leads, sales))
+    costs = db.query_dicts(ads_sql.STATS_COSTS.format(db=db.database), {"first": start, "last": end})
+    known = campaigns(db, leads + sales)
+    shaped = stats_shape.shape_stats(start, end, visit_rows, leads, sales, costs, known)
+    shaped["ad_import"] = last_import(db)
+    return reply(shaped)
+
+
+def campaigns(db: Store, rows: list[dict[str, Any]]) -> stats_shape.Campaigns:
+    """Campaign names as of the newest cost import, and click_view's campaign of these rows' gclids."""
+    names = dict(db.query(ads_sql.CAMPAIGN_NAMES.format(db=db.database)))
+    gclids = tuple(sorted({row["gclid"] for row in rows if row.get("gclid")}))
+    clicks = {}
+    if gclids:
+        clicks = dict(db.query(ads_sql.CLICK_CAMPAIGNS.format(db=db.database), {"gclids": gclids}))
+    return stats_shape.Campaigns(names, clicks)
+
+
+def last_import(db: Store) -> dict[str, Any] | None:
+    """The newest ad cost import: when, and whether Google refused it (its reason for the owner)."""
+    rows = db.query_dicts(ads_sql.LAST_IMPORT.format(db=db.database))
+    if not rows:
+        return None
+    row = rows[0]
+    return {
+        "at": row["at"].replace(tzinfo=UTC).isoformat(),
+        "ok": bool(row["ok"]),
+        "code": row["code"],
+        "reason": row["reason"],
+        "from": row["first_day"],
+        "to": row["last_day"],
+    }

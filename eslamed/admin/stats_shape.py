@@ -13,13 +13,19 @@ Definitions (also in the README):
 - leads are leads created in the range whose latest status is not SPAM, split by their traffic
   source (last source, else first), campaign, variant, city, device and landing page (path);
 - a sale is a conversion closed in the range (any upload state); it is split by its lead's attributes.
-  A sale the owner cancelled does not count; a restated one counts with its newest value.
+  A sale the owner cancelled does not count; a restated one counts with its newest value;
+- a lead's campaign is the one Google's click_view gives its gclid, else the campaign id its landing
+  URL carries (`utm_id`, ValueTrack {campaignid}), else its utm_campaign (matched to a campaign of
+  that id or name where one exists). Campaign rows show each campaign's current name;
+- cost is the ad spend Google Ads reports per campaign and day (the account's day); cost per lead and
+  per sale divide it by the row's leads and sales, ROAS is revenue ÷ cost; each is null without cost.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -92,7 +98,12 @@ def _blank() -> dict[str, Any]:
         "leads": 0,
         "sales": 0,
         "revenue": Decimal(0),
+        "cost": Decimal(0),
     }
+
+
+def _per(amount: Decimal, count: Decimal | int) -> float | None:
+    return float(round(amount / count, 2)) if amount and count else None
 
 
 def _finish(cell: dict[str, Any], visitors: bool = True) -> dict[str, Any]:
@@ -102,7 +113,33 @@ def _finish(cell: dict[str, Any], visitors: bool = True) -> dict[str, Any]:
     out["revenue"] = float(cell["revenue"])
     out["lead_rate"] = _rate(cell["leads"], cell["visits"])
     out["sale_rate"] = _rate(cell["sales"], cell["leads"])
+    out["cost"] = float(cell["cost"])
+    out["cost_per_lead"] = _per(cell["cost"], cell["leads"])
+    out["cost_per_sale"] = _per(cell["cost"], cell["sales"])
+    out["roas"] = float(round(cell["revenue"] / cell["cost"], 2)) if cell["cost"] else None
     return out
+
+
+@dataclass(frozen=True)
+class Campaigns:
+    """What Google Ads told us about campaigns: current names by id, and the campaign of each gclid."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    clicks: dict[str, str] = field(default_factory=dict)
+
+    def key(self, gclid: str = "", ref: str = "", utm: str = "") -> str:
+        """A lead's (or a visit's) campaign: click_view, else the landing URL's id, else utm_campaign."""
+        if gclid and gclid in self.clicks:
+            return self.clicks[gclid]
+        if ref.isdigit():
+            return ref
+        if utm in self.names:
+            return utm
+        return next((cid for cid, name in self.names.items() if name == utm), utm)
+
+    def row(self, key: str) -> dict[str, str]:
+        known = key in self.names or key in self.clicks.values()
+        return {"value": self.names.get(key, key), "campaign_id": key if known else ""}
 
 
 def corrected_sales(
@@ -124,22 +161,36 @@ def corrected_sales(
     ]
 
 
+def _label(campaigns: Campaigns, dim: str, value: str) -> dict[str, str]:
+    return campaigns.row(value) if dim == "campaign" else {"value": value}
+
+
 def shape_stats(
     start: date,
     end: date,
     visits: Iterable[dict[str, Any]],
     leads: Iterable[dict[str, Any]],
     sales: Iterable[dict[str, Any]],
+    costs: Iterable[dict[str, Any]] = (),
+    campaigns: Campaigns | None = None,
 ) -> dict[str, Any]:
     """visits: (dim, key, visits, visitors, cta_visits) rows of STATS_VISITS, where dim 0 with key ''
     is the total and dim 0 with a date is that day; leads: one row per lead; sales: one row per
-    conversion with its lead's attributes."""
+    conversion with its lead's attributes; costs: (campaign_id, day, cost_micros) rows of spend."""
+    campaigns = campaigns or Campaigns()
     cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(_blank))
     for row in visits:
         dim = DIM_CODES.get(row["dim"]) or ("day" if row["key"] else "total")
-        cell = cells[dim][row["key"]]
-        for key in ("visits", "visitors", "cta_visits"):
-            cell[key] += int(row[key])
+        key = campaigns.key(utm=row["key"]) if dim == "campaign" else row["key"]
+        cell = cells[dim][key]
+        for name in ("visits", "visitors", "cta_visits"):
+            cell[name] += int(row[name])
+    currency = "TRY"
+    for cost in costs:
+        amount = Decimal(cost["cost_micros"]) / 1_000_000
+        currency = cost.get("currency") or currency
+        for dim, key in (("total", ""), ("day", cost["day"]), ("campaign", cost["campaign_id"])):
+            cells[dim][key]["cost"] += amount
 
     def add(lead: dict[str, Any], day: str, key: str, amount: Any) -> None:
         cells["total"][""][key] += amount
@@ -147,7 +198,13 @@ def shape_stats(
         for dim in DIMENSIONS:
             cells[dim][lead[LEAD_DIMENSION_FIELDS.get(dim, dim)]][key] += amount
 
+    def with_campaign(row: dict[str, Any]) -> dict[str, Any]:
+        key = campaigns.key(row.get("gclid", ""), row.get("campaign_ref", ""), row["campaign"] or "")
+        return {**row, "campaign": key}
+
     channels: dict[str, int] = defaultdict(int)
+    leads = [with_campaign(lead) for lead in leads]
+    sales = [with_campaign(sale) for sale in sales]
     for lead in leads:
         if lead["status"] == "SPAM":
             continue
@@ -163,9 +220,13 @@ def shape_stats(
         "to": end.isoformat(),
         "totals": total,
         "daily": [{"day": day, **_finish(cells["day"][day])} for day in days(start, end)],
+        "currency": currency,
         "by": {
             dim: sorted(
-                ({"value": value, **_finish(cell, visitors=False)} for value, cell in cells[dim].items()),
+                (
+                    {**_label(campaigns, dim, value), **_finish(cell, visitors=False)}
+                    for value, cell in cells[dim].items()
+                ),
                 key=lambda r: (-r["visits"], -r["leads"], -r["sales"], r["value"]),
             )
             for dim in DIMENSIONS

@@ -1,5 +1,6 @@
 """`eslamed conversions upload [--dry-run]` and `retry [--failed] [--now]` (for cron and the owner),
-and `eslamed ads check`. A set-up that cannot send exits non-zero, so cron mails the owner."""
+`eslamed ads check` and `eslamed ads costs [--days N]`. A set-up that cannot send or read exits
+non-zero, so cron mails the owner."""
 
 from __future__ import annotations
 
@@ -110,6 +111,42 @@ def cmd_ads_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_ads_costs(args: argparse.Namespace) -> int:
+    """Import the account's spend of the last N days (replacing what an earlier import stored)."""
+    from eslamed.conversions.costs import MAX_DAYS, run_import
+
+    if not 1 <= args.days <= MAX_DAYS:
+        sys.stderr.write(f"eslamed ads costs: --days must be 1 to {MAX_DAYS}\n")
+        return 2
+    settings = command_settings(need_geoip=False)
+    config = ads_config(settings)
+    missing = config.missing_to_read()
+    if missing:
+        sys.stderr.write(f"eslamed ads costs: Google Ads not configured; set {', '.join(missing)}\n")
+        return NOT_CONFIGURED
+    store = Store(settings.clickhouse, timeout_s=max(settings.clickhouse_timeout_s, 10.0))
+    try:
+        report = run_import(store, config, args.days, utc_now())
+    except StoreUnavailable as exc:
+        sys.stderr.write(f"eslamed ads costs: {exc}\n")
+        return 1
+    finally:
+        store.close()
+    if not report.ok:
+        sys.stderr.write(f"eslamed ads costs: {report.reason}\n")
+        return 1
+    print(
+        f"customer {report.customer_id} ({report.currency}), {report.first} to {report.last}: "
+        f"{report.rows} campaign-day(s) of spend stored"
+        + (f", {report.zeroed} no longer reported set to zero" if report.zeroed else "")
+    )
+    print(
+        f"clicks mapped to campaigns: {report.clicks_mapped} of {report.clicks_asked}"
+        + (f" (click_view asked for {', '.join(report.click_days)})" if report.click_days else "")
+    )
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     conversions = sub.add_parser("conversions", help="send confirmed sales to Google Ads")
     conversions_sub = conversions.add_subparsers(dest="action", required=True)
@@ -125,3 +162,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     ads_sub = ads.add_subparsers(dest="action", required=True)
     check = ads_sub.add_parser("check", help="verify customer and conversion action accept uploads")
     check.set_defaults(func=cmd_ads_check)
+    costs = ads_sub.add_parser("costs", help="import ad spend per campaign and day (replaces, never adds)")
+    costs.add_argument("--days", type=int, default=7, help="how many days back, today included (default 7)")
+    costs.set_defaults(func=cmd_ads_costs)

@@ -1,9 +1,12 @@
 """Corrections of an uploaded sale: Google Ads API `ConversionAdjustmentUploadService`.
 
 A RETRACTION withdraws the sale, a RESTATEMENT replaces its value; both are keyed by the order id
-the sale was uploaded with (our conversion id), so no click id or sale time has to match. The
-Data Manager API (google-ads-datamanager 0.9) has no adjustment method: there a correction ends
-in MANUAL and the owner makes it in the Google Ads UI.
+the sale was uploaded with (our conversion id), so no click id or sale time has to match.
+
+Data Manager (its 2026 conversion adjustments guide) restates by sending the sale again with the
+same transactionId to the same destination: the value and currency are overwritten and no second
+conversion is made. It documents no retraction, so a retraction there ends in MANUAL and the owner
+cancels the sale in the Google Ads UI.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ AdjustmentType = conversion_adjustment_type.ConversionAdjustmentTypeEnum.Convers
 NOT_VIA_DATAMANAGER = Outcome(
     MANUAL,
     text(
-        "Data Manager API düzeltmeyi desteklemiyor; satışı Google Ads arayüzünde düzeltin",
-        "The Data Manager API cannot correct a sale: correct it in the Google Ads UI",
+        "Data Manager API satış iptalini desteklemiyor; satışı Google Ads arayüzünde iptal edin",
+        "The Data Manager API cannot retract a sale: cancel it in the Google Ads UI",
     ),
 )
 

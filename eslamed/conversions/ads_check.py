@@ -1,9 +1,9 @@
 """`eslamed ads check`: does the configured Google Ads account exist and accept our uploads?
 
 Reads the customer and the conversion action through the Google Ads API (GoogleAdsService)
-and names each problem in plain words, before the first sale is ever sent. A Data Manager
-set-up without a developer token cannot read the account; it sends Data Manager a validate-only
-request instead, which checks the credentials, the account and the conversion action.
+and names each problem in plain words, before the first sale is ever sent. A Data Manager set-up
+also sends Data Manager a validate-only request, which checks the conversion action as Data
+Manager sees it. No developer token: access levels belong to the Cloud project since 2026-09-09.
 """
 
 from __future__ import annotations
@@ -11,17 +11,9 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-from google.ads.googleads.errors import GoogleAdsException
-from google.ads.googleads.v26.services.services.google_ads_service import GoogleAdsServiceClient
-from google.ads.googleads.v26.services.services.google_ads_service.transports import (
-    GoogleAdsServiceGrpcTransport,
-)
-from google.api_core import exceptions as api_exceptions
-
+from eslamed.conversions.costs import AdsReader, AdsRefused
 from eslamed.conversions.datamanager_backend import DataManagerBackend
-from eslamed.conversions.googleads_backend import ads_channel, error_code_name
 from eslamed.conversions.model import RETRY, Sale
-from eslamed.conversions.reasons import google_reason
 from eslamed.conversions.settings import AdsConfig
 from eslamed.core.clock import utc_now
 
@@ -35,34 +27,41 @@ ACTION_QUERY = (
 )
 
 
+ACCESS_LEVELS = (
+    "API access belongs to the Google Cloud project of the OAuth client (developer tokens were sunset on "
+    "2026-09-09): Test reaches test accounts only; Explorer 2,880 operations a day on real accounts "
+    "(usually granted at once); Basic 15,000 a day; Standard unlimited. Apply on the project's "
+    "'Google Ads API' overview page in the Cloud console"
+)
+
+
 def check_account(config: AdsConfig, channel=None) -> tuple[list[str], list[str]]:
-    """(problems, facts): problems are sentences telling the owner what to fix."""
-    missing = [n for n in config.missing() if n != "GOOGLE_ADS_DEVELOPER_TOKEN"]
-    if not config.developer_token and config.backend != "datamanager":
-        missing.append("GOOGLE_ADS_DEVELOPER_TOKEN (needed to read the account)")
+    """(problems, facts): problems are sentences telling the owner what to fix.
+
+    Reads the account through the Google Ads API with OAuth alone (a developer token is sent only
+    when one is set); a Data Manager set-up also sends Data Manager a validate-only request."""
+    missing = config.missing_to_read()
     if missing:
         return [f"Google Ads not configured: set {', '.join(missing)}"], []
-    if not config.conversion_action_id.isdigit() or not config.customer_id.isdigit():
+    action_id = config.conversion_action_id
+    if not config.customer_id.isdigit() or (action_id and not action_id.isdigit()):
         return ["GOOGLE_ADS_CUSTOMER_ID and GOOGLE_ADS_CONVERSION_ACTION_ID must be numbers"], []
-    if not config.developer_token:
-        return check_datamanager(config, channel)
-    transport = GoogleAdsServiceGrpcTransport(channel=ads_channel(config, channel))
-    service = GoogleAdsServiceClient(transport=transport)
+    reader = AdsReader(config, channel)
     try:
-        customers = list(service.search(customer_id=config.customer_id, query=CUSTOMER_QUERY, retry=None))
-        actions = list(
-            service.search(
-                customer_id=config.customer_id,
-                query=ACTION_QUERY.format(action_id=int(config.conversion_action_id)),
-                retry=None,
-            )
-        )
-    except GoogleAdsException as exc:
-        codes = [error_code_name(e) for e in exc.failure.errors] or ["UNKNOWN"]
-        return [f"Google Ads refused the check: {google_reason(codes[0])}"], []
-    except api_exceptions.GoogleAPICallError as exc:
-        return [f"Google Ads could not be reached at {config.google_ads_endpoint}: {exc.message}"], []
-    return _judge(config, customers, actions)
+        customers = reader.rows(CUSTOMER_QUERY)
+        actions = reader.rows(ACTION_QUERY.format(action_id=int(action_id))) if action_id else []
+    except AdsRefused as refused:
+        problem = f"Google Ads refused to read customer {config.customer_id}: {refused.reason}"
+        if refused.code in ("CLOUD_PROJECT_NOT_APPROVED_FOR_PRODUCTION", "DEVELOPER_TOKEN_NOT_APPROVED"):
+            problem += f". {ACCESS_LEVELS}"
+        return [problem], []
+    problems, facts = _judge(config, customers, actions)
+    facts.append(ACCESS_LEVELS)
+    if config.backend == "datamanager" and action_id:
+        dm_problems, dm_facts = check_datamanager(config, channel)
+        problems += dm_problems
+        facts += dm_facts
+    return problems, facts
 
 
 def check_datamanager(config: AdsConfig, channel=None) -> tuple[list[str], list[str]]:
@@ -89,7 +88,6 @@ def check_datamanager(config: AdsConfig, channel=None) -> tuple[list[str], list[
     facts = [f"Data Manager accepted a validate-only request for {where} (nothing stored)"]
     if outcome.reason:
         facts.append(f"the made-up test sale itself: {outcome.reason}")
-    facts.append("set GOOGLE_ADS_DEVELOPER_TOKEN to also read the account's settings (Google Ads API)")
     return [], facts
 
 
@@ -108,6 +106,9 @@ def _judge(config: AdsConfig, customers: list, actions: list) -> tuple[list[str]
             "customer data terms are not accepted in Google Ads (Goals > Settings); "
             "phone-matched sales (enhanced conversions for leads) will be rejected"
         )
+    if not config.conversion_action_id:
+        facts.append("no GOOGLE_ADS_CONVERSION_ACTION_ID: spend is read, sales are not uploaded")
+        return problems, facts
     if not actions:
         problems.append(
             f"conversion action {config.conversion_action_id} does not exist in customer {config.customer_id}"

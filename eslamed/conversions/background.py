@@ -1,10 +1,12 @@
-"""The uploader inside the server: a job in every worker, but only the one holding the upload
-leader lock uploads; if that worker dies the kernel frees the lock and another takes over."""
+"""Google jobs inside the server: the sale upload and the ad cost import, in every worker, but only
+the one holding the upload leader lock runs them; if that worker dies the kernel frees the lock and
+another takes over."""
 
 from __future__ import annotations
 
 import logging
 
+from eslamed.conversions.costs import DEFAULT_DAYS, run_import
 from eslamed.conversions.settings import AdsConfig, ads_config, fingerprint_file, upload_leader
 from eslamed.conversions.uploader import Uploader, make_backend, retry_on_config_change
 from eslamed.core.clock import utc_now
@@ -43,18 +45,36 @@ class UploadRound:
             log.info("conversion upload: %s, confirmed %s", dict(report.states), dict(report.confirmed))
 
 
-def uploader_job(settings: Settings, store: Store) -> Job | None:
-    """The upload job when Google Ads is configured; without it sales stay PENDING."""
+def google_jobs(settings: Settings, store: Store) -> list[Job]:
+    """The upload job when uploads are configured (else sales stay PENDING) and the cost import when
+    the account can be read; both under one leader lock, so one process talks to Google."""
     config = ads_config(settings)
-    if not config.configured:
+    leader = upload_leader(settings)
+    jobs = []
+    if config.configured:
+        jobs.append(
+            Job(
+                "conversion-upload",
+                UploadRound(settings, store, config),
+                interval_s=config.interval_s,
+                backoff_max_s=config.interval_s,
+                leader=leader,
+                quiet=(StoreUnavailable,),
+            )
+        )
+    else:
         log.info("Google Ads not configured (%s); sales stay PENDING", ", ".join(config.missing()))
-        return None
-    _grpc_cooperates_with_gevent()
-    return Job(
-        "conversion-upload",
-        UploadRound(settings, store, config),
-        interval_s=config.interval_s,
-        backoff_max_s=config.interval_s,
-        leader=upload_leader(settings),
-        quiet=(StoreUnavailable,),
-    )
+    if not config.missing_to_read():
+        jobs.append(
+            Job(
+                "ad-costs",
+                lambda: run_import(store, config, DEFAULT_DAYS, utc_now()),
+                interval_s=config.costs_interval_s,
+                backoff_max_s=config.costs_interval_s,
+                leader=leader,
+                quiet=(StoreUnavailable,),
+            )
+        )
+    if jobs:
+        _grpc_cooperates_with_gevent()
+    return jobs

@@ -69,6 +69,14 @@ def ads_channel(config: AdsConfig, channel: grpc.Channel | None = None) -> grpc.
     )
 
 
+def service_client(config: AdsConfig, channel: grpc.Channel | None, client_type: type, transport_type: type):
+    """(a google-ads service client on our channel, its OAuth credentials). With a channel given (tests
+    that build their own) the credentials are None: the channel carries them."""
+    creds = None if channel else credentials(config, GOOGLE_ADS_SCOPE)
+    channel = channel or secure_channel(config, config.google_ads_endpoint, creds)
+    return client_type(transport=transport_type(channel=ads_channel(config, channel))), creds
+
+
 def error_code_name(error: ads_errors.GoogleAdsError) -> str:
     """`conversion_upload_error: TOO_RECENT_EVENT` -> 'TOO_RECENT_EVENT' (whichever oneof is set)."""
     raw = ads_errors.ErrorCode.pb(error.error_code)
@@ -109,10 +117,9 @@ class GoogleAdsBackend:
 
     def __init__(self, config: AdsConfig, channel: grpc.Channel | None = None) -> None:
         self.config = config
-        self.credentials = None if channel else credentials(config, GOOGLE_ADS_SCOPE)
-        channel = channel or secure_channel(config, config.google_ads_endpoint, self.credentials)
-        transport = ConversionUploadServiceGrpcTransport(channel=ads_channel(config, channel))
-        self.client = ConversionUploadServiceClient(transport=transport)
+        self.client, self.credentials = service_client(
+            config, channel, ConversionUploadServiceClient, ConversionUploadServiceGrpcTransport
+        )
         # When Google last refused hashed phones for this account (monotonic seconds): the
         # background worker keeps one backend, so its later uploads send the click id alone at once.
         self.phones_refused_at: float | None = None

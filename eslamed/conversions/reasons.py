@@ -163,6 +163,17 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "NOT_ALLOWLISTED": ("Hesap bu özellik için izinli değil", "The account is not allow-listed for this"),
     "PERMISSION_DENIED": ("Google erişimi reddetti (yetki)", "Google denied access (permissions)"),
+    "CLOUD_PROJECT_NOT_APPROVED_FOR_PRODUCTION": (
+        "OAuth istemcisinin Google Cloud projesi Google Ads API'de üretim erişimine onaylı değil "
+        "(yalnızca test hesapları); Cloud konsolundaki Google Ads API sayfasından Explorer erişimi isteyin",
+        "The Google Cloud project of the OAuth client is not approved for production access to the "
+        "Google Ads API (test accounts only); apply for Explorer access on its Google Ads API page in the "
+        "Cloud console",
+    ),
+    "USER_PERMISSION_DENIED": (
+        "Bu Google hesabının müşteri hesabına erişimi yok (GOOGLE_ADS_LOGIN_CUSTOMER_ID?)",
+        "This Google login cannot access the customer (GOOGLE_ADS_LOGIN_CUSTOMER_ID?)",
+    ),
     "UNAUTHENTICATED": (
         "Google oturum bilgileri geçersiz (client id / refresh token)",
         "Google rejected the credentials (client id / refresh token)",

@@ -51,6 +51,7 @@ class AdsConfig:
     ca_file: str
     interval_s: float
     timeout_s: float
+    costs_interval_s: float = 4 * 3600.0
     stage_actions: tuple[StageAction, ...] = ()
     click_windows: tuple[tuple[str, int], ...] = ()
     problems: tuple[str, ...] = field(default=(), compare=False)
@@ -64,15 +65,16 @@ class AdsConfig:
 
     def fingerprint(self) -> str:
         """Changes whenever anything that decides where and how sales are sent changes."""
-        values = {k: v for k, v in asdict(self).items() if k not in ("interval_s", "timeout_s", "problems")}
+        skip = ("interval_s", "timeout_s", "costs_interval_s", "problems")
+        values = {k: v for k, v in asdict(self).items() if k not in skip}
         return hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()
 
-    def missing(self) -> list[str]:
-        """Names of the variables that still have to be set before anything can be sent."""
-        needed = {
-            "GOOGLE_ADS_CUSTOMER_ID": self.customer_id,
-            "GOOGLE_ADS_CONVERSION_ACTION_ID": self.conversion_action_id,
-        }
+    def missing_to_read(self) -> list[str]:
+        """What reading the account (spend, clicks, `ads check`) still lacks: the customer and OAuth.
+
+        No developer token: Google sunset them on 2026-09-09; access levels belong to the Cloud
+        project of the OAuth client, and the header is sent only when one is set."""
+        needed = {"GOOGLE_ADS_CUSTOMER_ID": self.customer_id}
         if not self.service_account_file:
             needed.update(
                 {
@@ -81,9 +83,12 @@ class AdsConfig:
                     "GOOGLE_ADS_REFRESH_TOKEN": self.refresh_token,
                 }
             )
-        if self.backend == "googleads":
-            needed["GOOGLE_ADS_DEVELOPER_TOKEN"] = self.developer_token
-        return [name for name, value in needed.items() if not value] + list(self.problems)
+        return [name for name, value in needed.items() if not value]
+
+    def missing(self) -> list[str]:
+        """Names of the variables that still have to be set before anything can be sent."""
+        needed = [] if self.conversion_action_id else ["GOOGLE_ADS_CONVERSION_ACTION_ID"]
+        return self.missing_to_read() + needed + list(self.problems)
 
     @property
     def configured(self) -> bool:
@@ -148,6 +153,7 @@ def ads_config(settings: Settings) -> AdsConfig:
         ca_file=google.ca_file,
         interval_s=google.upload_interval_s,
         timeout_s=google.timeout_s,
+        costs_interval_s=google.costs_interval_s,
         stage_actions=stage_actions,
         click_windows=click_windows,
         problems=tuple(stage_problems + window_problems),

@@ -24,6 +24,7 @@ from eslamed.conversions.model import (
     FAILED,
     MANUAL,
     MAX_ATTEMPTS,
+    RESTATEMENT,
     RETRY,
     Outcome,
     Sale,
@@ -117,13 +118,30 @@ class Uploader:
         return self._by_action[action_id]
 
     def _correct(self, corrections: list[Sale]) -> dict[uuid.UUID, Outcome]:
-        from eslamed.conversions.adjustments import NOT_VIA_DATAMANAGER, GoogleAdsAdjuster
+        from eslamed.conversions.adjustments import GoogleAdsAdjuster
 
         if self.backend.name != "googleads":
-            return {c.conversion_id: NOT_VIA_DATAMANAGER for c in corrections}
+            return self._restate_again(corrections)
         if self._adjuster is None:
             self._adjuster = GoogleAdsAdjuster(self.config)
         return self._adjuster.upload(corrections, validate_only=self.validate_only)
+
+    def _restate_again(self, corrections: list[Sale]) -> dict[uuid.UUID, Outcome]:
+        """Data Manager: a restatement is the sale sent again (same transaction id, its own time)
+        with the new value; a retraction has no documented path and is left to the owner."""
+        from eslamed.conversions.adjustments import NOT_VIA_DATAMANAGER
+
+        outcomes = {c.conversion_id: NOT_VIA_DATAMANAGER for c in corrections if c.adjustment != RESTATEMENT}
+        restated = [c for c in corrections if c.adjustment == RESTATEMENT]
+        if restated:
+            ids = tuple(uuid.UUID(c.adjusts) for c in restated)
+            closed = {
+                str(row["conversion_id"]): row["closed_at"]
+                for row in self.store.query_dicts(self._q(sql.BY_IDS), {"ids": ids})
+            }
+            again = [replace(c, closed_at=closed[c.adjusts]) for c in restated if c.adjusts in closed]
+            outcomes.update(self.backend.upload(again, validate_only=self.validate_only))
+        return outcomes
 
     def _q(self, query: str) -> str:
         return query.format(db=self.store.database)

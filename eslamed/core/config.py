@@ -175,13 +175,15 @@ class GoogleAdsSettings:
     click_window_days: str = ""
     upload_interval_s: float = 60.0
     timeout_s: float = 30.0
+    costs_interval_s: float = 4 * 3600.0
+    """How often the server re-imports the trailing week of ad spend (late cost corrections land)."""
 
     @property
     def any_set(self) -> bool:
         return any(
             getattr(self, name)
             for name in self.__dataclass_fields__
-            if name not in ("upload_interval_s", "timeout_s")
+            if name not in ("upload_interval_s", "timeout_s", "costs_interval_s")
         )
 
 
@@ -482,6 +484,7 @@ def load_integrations(env: dict[str, str]) -> Integrations:
         click_window_days=_text(env, "GOOGLE_ADS_CLICK_WINDOW_DAYS"),
         upload_interval_s=_number(env, "GOOGLE_ADS_UPLOAD_INTERVAL_S", 60.0, float),
         timeout_s=_number(env, "GOOGLE_ADS_TIMEOUT_S", 30.0, float),
+        costs_interval_s=_number(env, "GOOGLE_ADS_COSTS_INTERVAL_S", 4 * 3600.0, float),
     )
     return Integrations(
         telegram=telegram,

@@ -46,6 +46,9 @@ CONVERSION_REQUEST_ERRORS = Counter(
     "Upload requests that failed as a whole (no sale to blame), by backend and Google code",
     ["backend", "code"],
 )
+AD_IMPORTS = Counter(
+    "eslamed_ad_imports_total", "Ad cost imports from Google Ads, by result (ok or Google's code)", ["result"]
+)
 CLICKHOUSE_UP = Gauge(
     "eslamed_clickhouse_up", "1 when the last flush reached ClickHouse", multiprocess_mode="min"
 )

@@ -229,6 +229,55 @@ PARTITION BY toYYYYMM(received_at)
 ORDER BY (channel, message_key)
 """
 
+# issue 25: ad spend imported from Google Ads. A re-import writes a newer version of every
+# (account, campaign, day) it covers (zero for a day Google no longer reports), so reads take the
+# newest version and an import never adds to an earlier one.
+AD_COSTS = """
+CREATE TABLE IF NOT EXISTS {db}.ad_costs (
+    customer_id String,
+    campaign_id UInt64,
+    day Date,
+    version UInt64,
+    campaign_name String,
+    currency String,
+    cost_micros Int64,
+    clicks UInt64,
+    impressions UInt64,
+    imported_at DateTime
+) ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(day)
+ORDER BY (customer_id, campaign_id, day)
+"""
+
+# A lead's click and the campaign Google's click_view says it belongs to.
+AD_CLICKS = """
+CREATE TABLE IF NOT EXISTS {db}.ad_clicks (
+    gclid String,
+    version UInt64,
+    customer_id String,
+    campaign_id UInt64,
+    day Date
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY gclid
+"""
+
+# Each import's outcome, the newest shown to the owner beside the spend.
+AD_IMPORTS = """
+CREATE TABLE IF NOT EXISTS {db}.ad_imports (
+    at DateTime,
+    version UInt64,
+    customer_id String,
+    first_day Date,
+    last_day Date,
+    ok UInt8,
+    code String,
+    reason String,
+    rows UInt32,
+    clicks UInt32
+) ENGINE = MergeTree
+ORDER BY (at, version)
+"""
+
 TABLES: dict[str, str] = {
     "events": EVENTS,
     "leads": LEADS,
@@ -241,6 +290,9 @@ TABLES: dict[str, str] = {
     # issue 16: inbound WhatsApp and calls
     "lead_refs": LEAD_REFS,
     "inbound": INBOUND,
+    "ad_costs": AD_COSTS,
+    "ad_clicks": AD_CLICKS,
+    "ad_imports": AD_IMPORTS,
 }
 
 
@@ -344,6 +396,9 @@ SHARD_KEYS: dict[str, str] = {
     # issue 16: inbound WhatsApp and calls
     "lead_refs": "ref",
     "inbound": "message_key",
+    "ad_costs": "campaign_id",
+    "ad_clicks": "gclid",
+    "ad_imports": "customer_id",
 }
 _ENGINE = re.compile(r"ENGINE = (\w*MergeTree)\(([^)]*)\)")
 

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import requests
 
-from eslamed.devtools import demo_traffic, geoip_sample
+from eslamed.core.config import load_settings
+from eslamed.core.store import Store, StoreUnavailable
+from eslamed.devtools import demo_spend, demo_traffic, geoip_sample
 from eslamed.devtools.clickhouse_server import LocalClickHouse
 from eslamed.devtools.fake_clock import FakeClock
 from eslamed.devtools.server_process import ServerProcess
@@ -51,9 +53,10 @@ def demo(env: dict[str, str], site: str) -> None:
     except RuntimeError as exc:
         print(f"demo data skipped: {exc}", flush=True)
         return
+    seeded = None
     try:
         server.start()
-        demo_traffic.seed(
+        seeded = demo_traffic.seed(
             server.url,
             env["ADMIN_SECRET"],
             clock,
@@ -65,6 +68,23 @@ def demo(env: dict[str, str], site: str) -> None:
         print(f"demo data failed: {exc} (log: {server.log_path})", flush=True)
     finally:
         server.stop()
+    if seeded is not None:
+        demo_ad_spend(env, now)
+
+
+def demo_ad_spend(env: dict[str, str], now: datetime) -> None:
+    """The demo week's spend, imported from a local Google Ads peer by the server's own import code."""
+    settings = load_settings(env=env)
+    store = Store(settings.clickhouse, timeout_s=10.0)
+    try:
+        report = demo_spend.play(settings, store, now)
+    except StoreUnavailable as exc:
+        print(f"demo ad spend failed: {exc}", flush=True)
+        return
+    finally:
+        store.close()
+    outcome = f"failed: {report.reason}" if not report.ok else f"{report.clicks_mapped} ad clicks mapped"
+    print(f"demo ad spend: {report.rows} campaign-days from the local Google Ads peer, {outcome}", flush=True)
 
 
 def main() -> int:

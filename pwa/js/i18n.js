@@ -10,6 +10,16 @@ export const money = new Intl.NumberFormat("tr-TR", { minimumFractionDigits: 2, 
 
 export const count = new Intl.NumberFormat("tr-TR");
 
+/* "12.345,67 TL", as the owner writes an amount; another account currency keeps its code. */
+export const lira = (amount, currency = "TRY") =>
+  amount === null || amount === undefined ? "—" : `${money.format(amount)} ${currency === "TRY" ? "TL" : currency}`;
+
+/* Google's reasons come as "Türkçe / English [CODE]": the owner reads the Turkish half and the code. */
+export const reasonTR = (reason) => {
+  const code = (reason.match(/\[([A-Z_]+)\]/) || [])[1];
+  return reason.split(" / ")[0] + (code ? ` (${code})` : "");
+};
+
 export const percent = (rate) => `%${count.format(Math.round(rate * 1000) / 10)}`;
 
 export const STATUS_TR = { NEW: "Yeni", CONTACTED: "Arandı", CONVERTED: "Satış", LOST: "Kaybedildi", SPAM: "Spam" };

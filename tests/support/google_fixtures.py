@@ -12,8 +12,9 @@ import pytest
 
 from eslamed.conversions.settings import ads_config
 from eslamed.conversions.uploader import Uploader, make_backend
+from eslamed.devtools.google_ads_peer import TokenServer, make_tls
 from tests.support.conversions import PHONE, ads_env, settings_for, utcnow
-from tests.support.google_peers import DataManagerPeer, GoogleAdsPeer, TokenServer, make_tls
+from tests.support.google_peers import DataManagerPeer, GoogleAdsPeer
 
 PHONE_SHA256 = hashlib.sha256(PHONE.encode()).hexdigest()
 UPLOAD_METHOD = {"datamanager": "IngestEvents", "googleads": "UploadClickConversions"}

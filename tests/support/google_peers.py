@@ -8,40 +8,28 @@ client libraries send. Every call is recorded with its metadata.
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
-import json
 import socket
 import threading
 import uuid
 from collections import Counter
 from concurrent import futures
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import grpc
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from google.ads import datamanager_v1 as dm
-from google.ads.googleads.v26.enums.types import (
-    conversion_action_status,
-    conversion_action_type,
-    customer_status,
-)
 from google.ads.googleads.v26.errors.types import conversion_upload_error, errors
-from google.ads.googleads.v26.resources.types import conversion_action, customer
 from google.ads.googleads.v26.services.types import conversion_upload_service as cus
-from google.ads.googleads.v26.services.types import google_ads_service as gas
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-ACCESS_TOKEN = "ya29.local-test-token"
+from eslamed.devtools.google_ads_peer import (
+    ACCESS_TOKEN,
+    AdsAccount,
+    google_ads_service,
+)
+
 UploadError = conversion_upload_error.ConversionUploadErrorEnum.ConversionUploadError
 Reason = dm.ProcessingErrorReason
 DUPLICATE = Reason.PROCESSING_ERROR_REASON_DUPLICATE_TRANSACTION_ID
@@ -56,81 +44,6 @@ def unreachable_url() -> str:
     holder.bind(("127.0.0.1", 0))
     _HELD_PORTS.append(holder)
     return f"http://127.0.0.1:{holder.getsockname()[1]}/token"
-
-
-def make_tls(directory: Path) -> tuple[Path, bytes, bytes]:
-    """A self-signed certificate for localhost/127.0.0.1; returns (ca file, key pem, cert pem)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    ca_file = directory / "google-test-ca.pem"
-    ca_file.write_bytes(cert_pem)
-    return ca_file, key_pem, cert_pem
-
-
-class TokenServer:
-    """OAuth2 token endpoint: answers every refresh-token grant with ACCESS_TOKEN, with 400
-    invalid_grant while `revoked`, or with 503 while `unavailable` (Google's endpoint in trouble)."""
-
-    def __init__(self) -> None:
-        self.grants: list[dict[str, str]] = []
-        self.revoked = False
-        self.unavailable = False
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-                outer.grants.append(dict(parse_qsl(body)))
-                if outer.unavailable:
-                    code, answer = 503, {"error": "internal_failure", "error_description": "Backend Error"}
-                elif outer.revoked:
-                    code, answer = (
-                        400,
-                        {"error": "invalid_grant", "error_description": "Token has been revoked."},
-                    )
-                else:
-                    code, answer = (
-                        200,
-                        {"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"},
-                    )
-                payload = json.dumps(answer)
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(payload.encode())
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/token"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @dataclass
@@ -175,6 +88,8 @@ class GrpcPeer:
                 for name, (fn, req, resp) in methods.items()
             }
             self.server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(service, handlers)])
+        self.account = AdsAccount(actions={987654321: ("Satış (offline)", "UPLOAD_CLICKS")})
+        self.server.add_generic_rpc_handlers([google_ads_service(self.account, self._record_read)])
         creds = grpc.ssl_server_credentials([(self.key_pem, self.cert_pem)])
         self.port = self.server.add_secure_port("127.0.0.1:0", creds)
         self.endpoint = f"localhost:{self.port}"
@@ -200,6 +115,10 @@ class GrpcPeer:
 
         return handler
 
+    def _record_read(self, method: str, request: Any, metadata: dict[str, str]) -> None:
+        with self.lock:
+            self.calls.append(Call(method, request, metadata))
+
     def requests(self, method: str) -> list[Any]:
         with self.lock:
             return [c.request for c in self.calls if c.method == method]
@@ -212,8 +131,10 @@ class DataManagerPeer(GrpcPeer):
     """IngestionService: rejects a whole request (no partial failure) when any event has a bad gclid.
 
     Accepted requests are processed as Google does: `status_errors` (gclid -> processing error
-    reason) and transaction ids already stored by an earlier request become error counts, and the
+    reason) and transaction ids already stored with the same value become error counts, and the
     request status is SUCCESS, PARTIAL_SUCCESS or FAILED from those counts alone (never per event).
+    A stored transaction id sent again with a new value is a restatement (the 2026 adjustments
+    guide): `conversions` keeps one conversion per transaction id, with its newest value.
     """
 
     status_errors: dict[str, str]
@@ -224,6 +145,7 @@ class DataManagerPeer(GrpcPeer):
         self.accepted: dict[str, dm.IngestEventsRequest] = {}
         self.processed: dict[str, Counter] = {}
         self.stored: set[str] = set()
+        self.conversions: dict[str, float] = {}
         self.status_errors = {}
         self.unindexed_gclids = set()
         return {
@@ -299,12 +221,16 @@ class DataManagerPeer(GrpcPeer):
                 self.accepted[request_id] = request
                 errors = Counter()
                 for event in request.events:
-                    if event.transaction_id in self.stored:
+                    known = self.conversions.get(event.transaction_id)
+                    if known is not None and known != event.conversion_value:
+                        self.conversions[event.transaction_id] = event.conversion_value
+                    elif event.transaction_id in self.stored:
                         errors[DUPLICATE] += 1
                     elif event.ad_identifiers.gclid in self.status_errors:
                         errors[Reason[self.status_errors[event.ad_identifiers.gclid]]] += 1
                     else:
                         self.stored.add(event.transaction_id)
+                        self.conversions[event.transaction_id] = event.conversion_value
                 self.processed[request_id] = errors
         return dm.IngestEventsResponse(request_id=request_id)
 
@@ -351,11 +277,8 @@ class DataManagerPeer(GrpcPeer):
 
 
 class GoogleAdsPeer(GrpcPeer):
-    """ConversionUploadService with partial failure, plus GoogleAdsService.Search for `ads check`."""
+    """ConversionUploadService with partial failure (GoogleAdsService comes with every peer)."""
 
-    customer_id: str = "1234567890"
-    action_id: int = 987654321
-    action_type: str = "UPLOAD_CLICKS"
     phone_refused: str = ""
     """When set, a conversion carrying a hashed phone fails with this ConversionUploadError."""
 
@@ -368,9 +291,6 @@ class GoogleAdsPeer(GrpcPeer):
                     cus.UploadClickConversionsRequest,
                     cus.UploadClickConversionsResponse,
                 )
-            },
-            "google.ads.googleads.v26.services.GoogleAdsService": {
-                "Search": (self.search, gas.SearchGoogleAdsRequest, gas.SearchGoogleAdsResponse)
             },
         }
 
@@ -415,28 +335,6 @@ class GoogleAdsPeer(GrpcPeer):
         if failures:
             response.partial_failure_error = partial_failure(failures)
         return response
-
-    def search(self, request: gas.SearchGoogleAdsRequest, context: grpc.ServicerContext):
-        rows = []
-        if request.customer_id == self.customer_id and "FROM customer" in request.query:
-            account = customer.Customer(
-                id=int(self.customer_id),
-                descriptive_name="Eslamed Medikal",
-                currency_code="TRY",
-                time_zone="Europe/Istanbul",
-                status=customer_status.CustomerStatusEnum.CustomerStatus.ENABLED,
-            )
-            account.conversion_tracking_setting.accepted_customer_data_terms = True
-            rows.append(gas.GoogleAdsRow(customer=account))
-        if request.customer_id == self.customer_id and f"= {self.action_id}" in request.query:
-            action = conversion_action.ConversionAction(
-                id=self.action_id,
-                name="Satış (offline)",
-                status=conversion_action_status.ConversionActionStatusEnum.ConversionActionStatus.ENABLED,
-                type_=conversion_action_type.ConversionActionTypeEnum.ConversionActionType[self.action_type],
-            )
-            rows.append(gas.GoogleAdsRow(conversion_action=action))
-        return gas.SearchGoogleAdsResponse(results=rows)
 
     def sent_order_ids(self) -> list[str]:
         with self.lock:

@@ -172,10 +172,14 @@ STATS_VISITS = (
     " GROUP BY dim, key"
 )
 
+# The campaign id a landing URL carries (ValueTrack {campaignid} in the final URL suffix, docs/site.md).
+CAMPAIGN_REF = "extractURLParameter(landing_page, 'utm_id')"
+
 STATS_LEAD_COLUMNS = (
     "toString(lead_id) AS id, toString(toDate(created_at, 'Europe/Istanbul')) AS day, status,"
     " source AS channel, if(last_source != '', last_source, first_source) AS traffic,"
-    " utm_campaign AS campaign, variant, city, device, " + events.url_path("landing_page") + " AS landing"
+    " utm_campaign AS campaign, variant, city, device, " + events.url_path("landing_page") + " AS landing,"
+    " gclid, " + CAMPAIGN_REF + " AS campaign_ref"
 )
 
 STATS_LEADS = (
@@ -203,14 +207,15 @@ _SALES_IN_RANGE = (
 
 # Sales in the range with the attributes of their lead (which may have been created before the range).
 STATS_SALES = (
-    "SELECT id, day, revenue, traffic, campaign, variant, city, device, landing FROM ("
+    "SELECT id, day, revenue, traffic, campaign, variant, city, device, landing, gclid, campaign_ref FROM ("
     "SELECT toString(conversion_id) AS id, lead_id,"
     " toString(toDate(closed_at, 'Europe/Istanbul')) AS day, revenue FROM {db}.conversions"
     " WHERE (conversion_id, version) IN ("
     + LATEST_CONVERSION_KEYS.replace("{where}", _SALES_IN_RANGE)
     + ")) AS sales ANY LEFT JOIN ("
     "SELECT lead_id, if(last_source != '', last_source, first_source) AS traffic, utm_campaign AS campaign,"
-    " variant, city, device, " + events.url_path("landing_page") + " AS landing"
+    " variant, city, device, " + events.url_path("landing_page") + " AS landing,"
+    " gclid, " + CAMPAIGN_REF + " AS campaign_ref"
     " FROM {db}.leads WHERE (lead_id, version) IN ("
     + LATEST_LEAD_KEYS.replace(
         "{where}", "lead_id IN (SELECT lead_id FROM {db}.conversions WHERE " + _SALES_IN_RANGE + ")"

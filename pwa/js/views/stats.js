@@ -1,7 +1,29 @@
 /* İstatistik: totals and charts (charts.js) for 7, 30, 90 or 365 days. */
 import { api } from "../api.js";
 import { current, h, show } from "../dom.js";
-import { DEVICE_TR, SOURCE_TR, VARIANT_TR, count, istanbulToday, money, percent } from "../i18n.js";
+import {
+  DEVICE_TR, SOURCE_TR, VARIANT_TR, count, dateTime, istanbulToday, lira, money, percent, reasonTR,
+} from "../i18n.js";
+
+/* Harcama, Talep, Talep başı maliyet, Satış, Ciro, ROAS per campaign, biggest spend first. */
+function campaignTable(rows, currency) {
+  const sorted = [...rows].sort((a, b) => b.cost - a.cost || b.leads - a.leads);
+  const roas = (r) => (r.roas === null ? "—" : `${money.format(r.roas)}×`);
+  const head = ["Kampanya", "Harcama", "Talep", "Talep başı maliyet", "Satış", "Ciro", "ROAS"];
+  return h("div", { class: "table-scroll" }, h("table", { class: "campaigns" },
+    h("thead", {}, h("tr", {}, head.map((label) => h("th", {}, label)))),
+    h("tbody", {}, sorted.map((r) => h("tr", { "data-campaign": r.campaign_id || "" },
+      h("td", {}, r.value || "(kampanya yok)"), h("td", {}, lira(r.cost, currency)), h("td", {}, count.format(r.leads)),
+      h("td", {}, lira(r.cost_per_lead, currency)), h("td", {}, count.format(r.sales)),
+      h("td", {}, lira(r.revenue)), h("td", {}, roas(r)))))));
+}
+
+/* When the spend was last read from Google Ads, or why Google refused it. */
+function importLine(state) {
+  if (!state) return h("p", { class: "muted", id: "ad-import" }, "Reklam harcaması henüz alınmadı (Google Ads bağlı değil).");
+  if (!state.ok) return h("p", { class: "error", id: "ad-import" }, `Reklam harcaması alınamadı: ${reasonTR(state.reason)}`);
+  return h("p", { class: "muted", id: "ad-import" }, `Reklam harcaması güncellendi: ${dateTime.format(new Date(state.at))}`);
+}
 
 export async function statsView(days = 30) {
   const today = istanbulToday();
@@ -25,13 +47,18 @@ export async function statsView(days = 30) {
     h("div", { class: "kpis", id: "kpis" },
       kpi("Ziyaret", count.format(t.visits)), kpi("Tekil ziyaretçi", count.format(t.visitors)),
       kpi("Talep", count.format(t.leads)), kpi("Satış", count.format(t.sales)),
-      kpi("Ciro (TL)", money.format(t.revenue)), kpi("Talep oranı", percent(t.lead_rate))),
-    h("section", { class: "card", id: "chart-daily" }, h("h3", {}, "Günlük ziyaret, talep ve satış"),
+      kpi("Ciro (TL)", money.format(t.revenue)), kpi("Talep oranı", percent(t.lead_rate)),
+      kpi("Reklam harcaması", lira(t.cost, s.currency)), kpi("Talep başı maliyet", lira(t.cost_per_lead, s.currency)),
+      kpi("Satış başı maliyet", lira(t.cost_per_sale, s.currency)), kpi("ROAS (ciro ÷ harcama)", t.roas === null ? "—" : `${money.format(t.roas)}×`)),
+    importLine(s.ad_import),
+    h("section", { class: "card", id: "chart-daily" }, h("h3", {}, "Günlük ziyaret, talep, satış ve reklam harcaması"),
       Charts.daily(s.daily, [
         { key: "visits", label: "Ziyaret", color: "#339af0", kind: "line" },
         { key: "leads", label: "Talep", color: "#f08c00", kind: "bars" },
         { key: "sales", label: "Satış", color: "#2b8a3e", kind: "bars" },
+        ...(t.cost > 0 ? [{ key: "cost", label: "Reklam harcaması", color: "#e03131", kind: "bars", format: (v) => lira(v, s.currency) }] : []),
       ])),
+    h("section", { class: "card", id: "campaign-table" }, h("h3", {}, "Kampanyalar: harcama ve getiri"), campaignTable(s.by.campaign, s.currency)),
     h("section", { class: "card", id: "chart-funnel" }, h("h3", {}, "Dönüşüm hunisi"), Charts.funnel(s.funnel)),
     h("section", { class: "card", id: "chart-sources" }, h("h3", {}, "Kaynaklar (ziyaret)"),
       Charts.bars(named(s.by.source, SOURCE_TR), "visits", "Kaynaklar", "#4dabf7")),
