@@ -4,8 +4,9 @@ endpoint in front, and its background jobs started. The composition only: no HTT
 from __future__ import annotations
 
 from eslamed.admin import web as admin_web
-from eslamed.conversions.background import google_jobs
+from eslamed.conversions.background import google_job
 from eslamed.core.config import Settings, load_settings
+from eslamed.privacy.retention import retention_job
 from eslamed.web import application
 from eslamed.web import leads as leads
 from eslamed.web.runtime import Runtime
@@ -22,7 +23,8 @@ def create_app(settings: Settings | None = None, start_ingest: bool = True) -> a
     flask_app = create_flask_app(runtime)
     if start_ingest:
         runtime.start_ingest()
-        for job in (*leads.service(flask_app).jobs(), *google_jobs(settings, runtime.store)):
+        jobs = (*leads.service(flask_app).jobs(), google_job(settings, runtime.store))
+        for job in (*jobs, retention_job(settings, runtime.store)):
             if job is not None:
                 runtime.supervisor.add(job)
         runtime.supervisor.start()

@@ -1,7 +1,7 @@
 /* Service worker: the app shell from cache, and the last lead list kept for offline, read-only use. */
 "use strict";
 
-const SHELL_CACHE = "eslamed-shell-v3";
+const SHELL_CACHE = "eslamed-shell-v4";
 const DATA_CACHE = "eslamed-data-v1";
 const SHELL = [
   "/admin/",

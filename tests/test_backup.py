@@ -101,6 +101,10 @@ def test_backup_to_s3_wipe_restore_gives_identical_tables(
         "push_subscriptions": 0,
         "lead_refs": 0,
         "inbound": 0,
+        "ad_costs": 0,
+        "ad_clicks": 0,
+        "erasures": 0,
+        "privacy_log": 0,
     }
     assert table_checksums(store) == before
 
@@ -330,7 +334,7 @@ def test_cli_backup_to_s3_holds_no_plaintext_phone_and_asks_for_aes256(
 
     client = raw_client(s3)
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]]
-    assert len(keys) == 10  # 7 full tables, 2 days of events, the manifest
+    assert len(keys) == 14  # 11 full tables, 2 days of events, the manifest
 
     def leaked(name: str) -> list[str]:
         data = readable(client.get_object(Bucket=BUCKET, Key=name)["Body"].read())
@@ -355,7 +359,7 @@ def test_cli_local_backup_is_0600_sealed_and_only_the_right_key_restores_it(
         os.umask(old_umask)
     assert run.returncode == 0, run.stderr
     files = [p for p in target_dir.rglob("*") if p.is_file()]
-    assert len(files) == 10  # 7 full tables, 2 days of events, the manifest
+    assert len(files) == 14  # 11 full tables, 2 days of events, the manifest
 
     def leaked(path: Path) -> list[str]:
         data = readable(path.read_bytes())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from eslamed.site.budget import PAGE_WEIGHT_LIMIT, TRACKING_GZIP_LIMIT, measure_page
 from eslamed.site.builder import BuildError, build_site, format_lira, json_ld
 from tests.support.paths import REPO
+from tests.support.server import run_cli
 from tests.support.site import SITE_SOURCE, build_into
 
 PAGES = ["/", "/hizmetler/oksijen-tupu", "/hizmetler/oksijen-konsantratoru", "/hizmetler/kiralama"]
@@ -201,3 +203,16 @@ def test_the_cli_prints_sizes_and_fails_over_budget(source: Path, tmp_path: Path
     assert failed.returncode == 1
     assert failed.stderr.startswith("eslamed site build: budget exceeded:\n  tracking.js is ")
     assert "gzip -9" in failed.stderr
+
+
+def test_the_kvkk_page_states_the_retention_the_server_keeps_to(tmp_path: Path) -> None:
+    env = {"RETENTION_EVENTS_MONTHS": "13", "RETENTION_LEADS_MONTHS": "24"}
+    ran = run_cli({**os.environ, **env}, "site", "build", "--out", str(tmp_path / "out"))
+    assert ran.returncode == 0, ran.stderr
+    page = (tmp_path / "out" / "kvkk" / "index.html").read_text()
+    assert (
+        "kayıtları 13 ay saklanır" in page
+        and "Talepleriniz (ad, telefon, mesaj, notlar) 24 ay saklanır" in page
+    )
+    default = build_site(SITE_SOURCE, tmp_path / "default").out / "kvkk" / "index.html"
+    assert "25 ay" in default.read_text() and "36 ay" in default.read_text()

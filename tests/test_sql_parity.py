@@ -26,10 +26,15 @@ from eslamed.admin.stats_shape import utc_bounds
 from eslamed.backup.rows import checksum_expression
 from eslamed.backup.verify import TABLES as CHECKSUM_TABLES
 from eslamed.core import schema, store
-from eslamed.core.sql import admin, ads, backup, conversions, events, inbound, leads, notifications
+from eslamed.core.config import parse_clickhouse_url
+from eslamed.core.sql import admin, ads, backup, conversions, events, inbound, leads, notifications, privacy
+from eslamed.core.store import Store
 from eslamed.devtools import demo_spend, demo_traffic
 from eslamed.devtools.fake_clock import FakeClock
 from eslamed.devtools.server_process import ServerProcess
+from eslamed.privacy.erase import erasure_plan, wait_for_mutations
+from eslamed.privacy.person import find as find_person
+from eslamed.privacy.person import spellings
 from tests.conftest import migrated_store
 from tests.support.admin import AUTH, SECRET
 from tests.support.clients import BROWSER_UA
@@ -245,6 +250,9 @@ def parity(
             "SELECT visitor_id FROM {db}.leads WHERE source = 'whatsapp' ORDER BY created_at LIMIT 1"
         ),
     }
+    reader = Store(parse_clickhouse_url(f"{clickhouse.url}/{db}"), timeout_s=10.0)
+    picks["person"] = find_person(reader, lead_id=written.lead)
+    reader.close()
     yield Parity(db, old, new, written, errors, picks)
     new.close()
     client.disconnect()
@@ -259,6 +267,23 @@ Project = Callable[[list[Any]], list[Any]]
 def _bounds(first: date = FIRST_DAY, last: date = LAST_DAY) -> dict[str, datetime]:
     since, until = utc_bounds(first, last)
     return {"since": since, "until": until}
+
+
+def _privacy_reads(p: Parity, *, statement: str) -> list[Case]:
+    """A privacy read for the parity lead (a visitor with consent, a pre-consent page view, a sale) and for
+    a phone of the demo week, with every parameter the statement may take."""
+    person = p.picks["person"]
+    params = {
+        "ids": tuple(uuid.UUID(i) for i in person.lead_ids),
+        "phones": spellings(p.picks["phone"]),
+        "visitors": person.visitors,
+        "keys": person.visit_keys,
+    }
+    return [(statement.format(db=p.db), params)]
+
+
+def _no_one(p: Parity, *, statement: str) -> list[Case]:
+    return [(statement.format(db=p.db), {"ids": (uuid.uuid4(),)})]
 
 
 def _visits(p: Parity) -> dict[str, Any]:
@@ -506,6 +531,52 @@ CATALOGUE: dict[str, Callable[[Parity], list[Case]]] = {
         (ads.UNMAPPED_CLICKS.format(db=p.db), {"since": datetime(2026, 8, 4), "tz": "America/New_York"}),
     ],
     "ads.LAST_IMPORT": lambda p: [(ads.LAST_IMPORT.format(db=p.db), {})],
+    **{
+        f"privacy.{name}": functools.partial(_privacy_reads, statement=getattr(privacy, name))
+        for name in (
+            "LEADS_BY_PHONE",
+            "LEAD_ROWS",
+            "LEAD_CHANGE_ROWS",
+            "SALE_ROWS",
+            "NOTIFICATION_ROWS",
+            "INBOUND_ROWS",
+            "INBOUND_KEYS",
+            "VISIT_KEYS_OF",
+            "VISITORS_OF",
+            "EVENT_ROWS",
+            "VISITOR_HASHES",
+            "VISIT_KEY_HASHES",
+        )
+    },
+    # Mutations of rows no one has (the real erasure, on both engines: test_an_erasure_…_on_both_engines).
+    **{
+        f"privacy.{name}": functools.partial(_no_one, statement=getattr(privacy, name))
+        for name in ("ERASE_LEADS", "ERASE_LEAD_CHANGES", "ERASE_SALES", "ERASE_NOTIFICATIONS")
+    },
+    "privacy.ERASE_INBOUND": lambda p: [
+        (privacy.ERASE_INBOUND.format(db=p.db), {"keys": (("whatsapp", "wamid.no-one"),)})
+    ],
+    "privacy.ERASE_EVENTS": lambda p: [
+        (privacy.ERASE_EVENTS.format(db=p.db), {"visitors": (0,), "keys": (0,), "salt": 7})
+    ],
+    "privacy.ERASE_LEAD_VISIT_KEYS": lambda p: [
+        (privacy.ERASE_LEAD_VISIT_KEYS.format(db=p.db), {"keys": (0,), "salt": 7})
+    ],
+    "privacy.MUTATIONS_PENDING": lambda p: [
+        (privacy.MUTATIONS_PENDING, {"db": p.db, "tables": ("leads", "events")})
+    ],
+    "privacy.ERASURES": lambda p: [(privacy.ERASURES.format(db=p.db), {})],
+    "privacy.LEAD_PHONES_BEFORE": lambda p: [
+        (privacy.LEAD_PHONES_BEFORE.format(db=p.db), {"at": datetime(2026, 10, 29, 12)})
+    ],
+    "privacy.ACCESS_LOG": lambda p: [(privacy.ACCESS_LOG.format(db=p.db), {"limit": 10})],
+    "privacy.EVENT_PARTITIONS": lambda p: [(privacy.EVENT_PARTITIONS, {"db": p.db})],
+    "privacy.DROP_EVENT_PARTITION": lambda p: [
+        (privacy.DROP_EVENT_PARTITION.format(db=p.db, partition=190001), {})
+    ],
+    "privacy.LEADS_TO_ANONYMISE": lambda p: [
+        (privacy.LEADS_TO_ANONYMISE.format(db=p.db), {"before": datetime(2026, 10, 29, 12)})
+    ],
     "notifications.DELIVERY_STATE": lambda p: [
         (notifications.DELIVERY_STATE.format(db=p.db), {"ids": tuple(p.picks["leads"])})
     ],
@@ -599,3 +670,29 @@ def test_effective_fsync_of_the_real_leads_table(parity: Parity) -> None:
             assert schema.fsyncs(tables[table], server.get("fsync_after_insert")) is expected, table
     assert "fsync_after_insert" not in dict(parity.old.run(schema.MERGE_TREE_FSYNC, {}))
     assert "fsync_after_insert = 1" in dict(parity.new.run(schema.TABLE_ENGINES, {"db": parity.db}))["leads"]
+
+
+# Last in the module for each engine pair: it changes the copied data.
+def test_an_erasure_leaves_the_same_rows_on_both_engines_and_no_trace_of_the_person(parity: Parity) -> None:
+    """Issue 26 on both engines: the erasure's own mutations (erasure_plan), waited for through
+    system.mutations, anonymise every stored version alike, and nothing of the person is left."""
+    person = parity.picks["person"]
+    assert person.phone and person.visitors and person.visit_keys, "the parity lead has all of it"
+    for engine in (parity.old, parity.new):
+        plan = erasure_plan(engine.run, parity.db, person, [person.phone], salt=11)
+        assert len(plan.statements) >= 5, plan.statements
+        for statement, params in plan.statements:
+            engine.run(statement, params)
+        wait_for_mutations(engine.run, parity.db, lambda _line: None, wait_s=120)
+    needles = [*person.spellings, *person.names, *person.visitors, *person.visit_keys]
+    for table in ("leads", "lead_changes", "conversions", "notifications", "inbound", "events", "lead_refs"):
+        statement = f"SELECT * FROM {parity.db}.{table}"
+        old, new = (
+            comparable(engine.run(statement, {}), ordered=False) for engine in (parity.old, parity.new)
+        )
+        assert old == new, f"{table}: the engines differ after the erasure"
+        assert [n for n in needles if n in repr(old)] == [], f"{table} still holds the person"
+    leads = parity.old.run(f"SELECT count(), countIf(name = '') FROM {parity.db}.leads", {})
+    assert leads[0][0] > leads[0][1] > 0, (
+        "the person's lead rows stay (anonymised), the others keep their names"
+    )

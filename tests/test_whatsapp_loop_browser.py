@@ -7,17 +7,13 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from eslamed.devtools.google_ads_peer import TokenServer, make_tls
-from tests.support.admin import AUTH
+from tests.support.admin import AUTH, confirm_sale
 from tests.support.browser import MOBILE_UA, PHONE, chromium
-from tests.support.conversions import ads_env
-from tests.support.google_peers import GoogleAdsPeer
 from tests.support.meta import deliver, inbound_env, text_message
 from tests.support.polling import wait_for
 from tests.support.site import build_into
@@ -26,16 +22,6 @@ pytestmark = pytest.mark.browser
 
 SENDER = "905321234567"
 WHATSAPP_STUB = "<!doctype html><title>WhatsApp</title>"
-
-
-@pytest.fixture
-def google(tmp_path) -> Iterator[tuple[GoogleAdsPeer, dict[str, str]]]:
-    (tmp_path / "tls").mkdir()
-    ca, key, cert = make_tls(tmp_path / "tls")
-    peer, tokens = GoogleAdsPeer(key, cert), TokenServer()
-    yield peer, ads_env("googleads", peer.endpoint, str(ca), tokens.url)
-    peer.stop()
-    tokens.stop()
 
 
 def test_ad_click_whatsapp_tap_message_and_sale_upload_with_gclid_and_phone(
@@ -91,13 +77,7 @@ def test_ad_click_whatsapp_tap_message_and_sale_upload_with_gclid_and_phone(
         1,
     )
 
-    sale = requests.post(
-        f"{server.url}/api/admin/leads/{lead_id}/convert",
-        json={"revenue": "15000", "deal_type": "satis"},
-        headers=AUTH,
-        timeout=10,
-    )
-    assert sale.status_code == 201, sale.text
+    confirm_sale(server.url, lead_id, "15000")
     [request] = wait_for(lambda: peer.requests("UploadClickConversions"), timeout_s=30, what="the upload")
     [conversion] = request.conversions
     assert conversion.gclid == gclid

@@ -11,7 +11,7 @@ import logging
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from eslamed.admin import conversions, leads, push, stats
+from eslamed.admin import conversions, leads, privacy, push, stats
 from eslamed.admin.auth import HEADER, AdminGate
 from eslamed.admin.http import runtime
 from eslamed.core import metrics
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 GATE = "eslamed.admin_gate"
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
-for child in (leads.bp, conversions.bp, stats.bp, push.bp):
+for child in (leads.bp, conversions.bp, stats.bp, push.bp, privacy.bp):
     bp.register_blueprint(child)
 
 

@@ -43,6 +43,10 @@ FULL_TABLES = (
     "push_subscriptions",
     "lead_refs",
     "inbound",
+    "ad_costs",
+    "ad_clicks",
+    "erasures",
+    "privacy_log",
 )
 PROGRESS_EVERY_ROWS = 50_000
 Progress = Callable[[str], None]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from eslamed.cli import backup as backup_command
 from eslamed.cli import conversions as conversion_commands
+from eslamed.cli import privacy as privacy_commands
 from eslamed.cli import site as site_cli
 from eslamed.cli.settings import command_settings
 from eslamed.core.config import process_options
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup_command.add_parsers(sub, command_settings)
     site_cli.add_parser(sub)
     conversion_commands.register(sub)
+    privacy_commands.register(sub)
     vapid = sub.add_parser("vapid-keys", help="print a new VAPID key pair for Web Push")
     vapid.set_defaults(func=cmd_vapid_keys)
     return parser

@@ -78,12 +78,14 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from eslamed.backup.restore import run_restore
     from eslamed.backup.targets import TargetError, configured_location, open_target
     from eslamed.core.store import StoreUnavailable
+    from eslamed.privacy.erase import apply_ledger
 
     try:
         identity = args.identity or settings.integrations.backup.identity_file
         target = open_target(args.target or configured_location(settings), settings.integrations.backup)
+        store = _store(settings)
         run_restore(
-            _store(settings),
+            store,
             target,
             args.backup,
             progress=_progress,
@@ -91,6 +93,9 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
             allow_plaintext=args.allow_plaintext,
             allow_unsigned=args.allow_unsigned,
         )
+        # KVKK: an old backup must not bring an erased person back (the ledger under DATA_DIR and the
+        # restored `erasures` table, both applied again).
+        apply_ledger(store, settings, progress=_progress)
     except (BackupRefused, TargetError, StoreUnavailable) as exc:
         sys.stderr.write(f"eslamed restore: refused: {exc}\n")
         return 1

@@ -17,9 +17,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    out = Path(args.out) if args.out else process_options().site_dist
+    options = process_options()
+    out = Path(args.out) if args.out else options.site_dist
     try:
-        result = build_site(Path(args.source), out)
+        result = build_site(Path(args.source), out, options.retention)
     except BuildError as exc:
         sys.stderr.write(f"eslamed site build: {exc}\n")
         return 1

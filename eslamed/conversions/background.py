@@ -5,6 +5,7 @@ another takes over."""
 from __future__ import annotations
 
 import logging
+import time
 
 from eslamed.conversions.costs import DEFAULT_DAYS, run_import
 from eslamed.conversions.settings import AdsConfig, ads_config, fingerprint_file, upload_leader
@@ -45,36 +46,41 @@ class UploadRound:
             log.info("conversion upload: %s, confirmed %s", dict(report.states), dict(report.confirmed))
 
 
-def google_jobs(settings: Settings, store: Store) -> list[Job]:
-    """The upload job when uploads are configured (else sales stay PENDING) and the cost import when
-    the account can be read; both under one leader lock, so one process talks to Google."""
+class GoogleRound:
+    """One round of the leader's talk with Google: the due uploads, then the ad cost import when it is
+    due. One job, so one greenlet ever drives gRPC in a worker (two at once, at a worker's start, once
+    aborted it inside gRPC's poller)."""
+
+    def __init__(self, upload: UploadRound | None, config: AdsConfig, store: Store) -> None:
+        self.upload = upload
+        self.config = config
+        self.store = store
+        self.costs_due = 0.0 if not config.missing_to_read() else float("inf")
+
+    def __call__(self) -> None:
+        if self.upload is not None:
+            self.upload()
+        if time.monotonic() >= self.costs_due:
+            self.costs_due = time.monotonic() + self.config.costs_interval_s
+            run_import(self.store, self.config, DEFAULT_DAYS, utc_now())
+
+
+def google_job(settings: Settings, store: Store) -> Job | None:
+    """Uploads when they are configured (else sales stay PENDING), the cost import when the account can
+    be read; under the upload leader lock, so one process talks to Google."""
     config = ads_config(settings)
-    leader = upload_leader(settings)
-    jobs = []
-    if config.configured:
-        jobs.append(
-            Job(
-                "conversion-upload",
-                UploadRound(settings, store, config),
-                interval_s=config.interval_s,
-                backoff_max_s=config.interval_s,
-                leader=leader,
-                quiet=(StoreUnavailable,),
-            )
-        )
-    else:
+    upload = UploadRound(settings, store, config) if config.configured else None
+    if upload is None:
         log.info("Google Ads not configured (%s); sales stay PENDING", ", ".join(config.missing()))
-    if not config.missing_to_read():
-        jobs.append(
-            Job(
-                "ad-costs",
-                lambda: run_import(store, config, DEFAULT_DAYS, utc_now()),
-                interval_s=config.costs_interval_s,
-                backoff_max_s=config.costs_interval_s,
-                leader=leader,
-                quiet=(StoreUnavailable,),
-            )
-        )
-    if jobs:
-        _grpc_cooperates_with_gevent()
-    return jobs
+    if upload is None and config.missing_to_read():
+        return None
+    _grpc_cooperates_with_gevent()
+    interval = config.interval_s if upload is not None else config.costs_interval_s
+    return Job(
+        "google-ads",
+        GoogleRound(upload, config, store),
+        interval_s=min(interval, config.costs_interval_s),
+        backoff_max_s=interval,
+        leader=upload_leader(settings),
+        quiet=(StoreUnavailable,),
+    )

@@ -42,6 +42,10 @@ def parse_deal_type(value: Any) -> str:
     return value
 
 
+EARLIEST_SALE = datetime(2000, 1, 1)
+"""No sale of this business closed before it; ClickHouse's DateTime cannot hold a year like 0617 anyway."""
+
+
 def parse_closed_at(value: Any, now: datetime) -> datetime:
     """A date (Istanbul) or ISO datetime; a date means noon that day, capped at now. Naive UTC out."""
     if value in (None, ""):
@@ -59,6 +63,8 @@ def parse_closed_at(value: Any, now: datetime) -> datetime:
     closed = local.astimezone(UTC).replace(tzinfo=None)
     if closed > now + timedelta(days=1):
         raise Problem("closed_at is in the future", "closed_at")
+    if closed < EARLIEST_SALE:
+        raise Problem(f"closed_at must be after {EARLIEST_SALE:%Y-%m-%d}", "closed_at")
     return min(closed, now)
 
 

@@ -38,6 +38,16 @@ class ClickHouseTarget:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long personal data is kept (KVKK art. 7); the KVKK page states these numbers."""
+
+    events_months: int = 25
+    """Events of months older than this are dropped, a whole monthly partition at a time."""
+    leads_months: int = 36
+    """Leads older than this are anonymised: counted in the stats, no longer a person."""
+
+
+@dataclass(frozen=True)
 class Settings:
     clickhouse: ClickHouseTarget
     admin_secret: str
@@ -66,6 +76,7 @@ class Settings:
     notify_sweep_s: float = 2.0
     notify_max_attempts: int = 12
     events_durability: str = "process"
+    retention: Retention = field(default_factory=lambda: Retention())
     integrations: Integrations = field(default_factory=lambda: Integrations())
 
     @property
@@ -382,6 +393,8 @@ class ProcessOptions:
     metrics_dir: str | None
     """PROMETHEUS_MULTIPROC_DIR, which gunicorn.conf.py sets for its workers: the workers' metric
     files are read together from there; unset (a test's Flask client), this process's own are."""
+    retention: Retention = field(default_factory=lambda: Retention())
+    """Read here too: `eslamed site build` writes the numbers into the KVKK page."""
 
 
 def process_options(env: dict[str, str] | None = None) -> ProcessOptions:
@@ -393,6 +406,7 @@ def process_options(env: dict[str, str] | None = None) -> ProcessOptions:
         access_log=values.get("ESLAMED_ACCESS_LOG") or None,
         site_dist=Path(values.get("SITE_DIST") or "site/dist"),
         metrics_dir=values.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        retention=retention_options(values),
     )
 
 
@@ -402,6 +416,20 @@ def _unknown_integration_variables(env: dict[str, str]) -> None:
             guess = difflib.get_close_matches(name, INTEGRATION_VARIABLES, n=1)
             hint = f"; did you mean {guess[0]}?" if guess else ""
             raise ConfigError(f"{name} is not a setting eslamed knows{hint}")
+
+
+def retention_options(values: Mapping[str, str]) -> Retention:
+    return Retention(
+        events_months=_months(values, "RETENTION_EVENTS_MONTHS", 25),
+        leads_months=_months(values, "RETENTION_LEADS_MONTHS", 36),
+    )
+
+
+def _months(values: Mapping[str, str], name: str, default: int) -> int:
+    months = int(_number(values, name, default, int))
+    if not 1 <= months <= 1200:
+        raise ConfigError(f"{name} must be a whole number of months, 1 to 1200 (got {months})")
+    return months
 
 
 def _all_or_none(env: dict[str, str], names: tuple[str, ...], what: str) -> bool:
@@ -569,5 +597,6 @@ def load_settings(
         notify_retry_s=_number(values, "NOTIFY_RETRY_S", 5.0, float),
         notify_sweep_s=_number(values, "NOTIFY_SWEEP_S", 2.0, float),
         notify_max_attempts=int(_number(values, "NOTIFY_MAX_ATTEMPTS", 12, int)),
+        retention=retention_options(values),
         integrations=load_integrations(values),
     )

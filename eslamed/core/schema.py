@@ -274,7 +274,34 @@ CREATE TABLE IF NOT EXISTS {db}.ad_imports (
     reason String,
     rows UInt32,
     clicks UInt32
-) ENGINE = MergeTree
+) ENGINE = MergeTree()
+ORDER BY (at, version)
+"""
+
+# issue 26 (KVKK): the erasure ledger as backed up (a keyed hash of the phone and the lead ids, no
+# personal data; the file under DATA_DIR/privacy is the other copy), and the access log of
+# personal data (who exported or erased what, and when).
+ERASURES = """
+CREATE TABLE IF NOT EXISTS {db}.erasures (
+    erasure_id String,
+    erased_at DateTime,
+    phone_hmac String,
+    lead_ids Array(String)
+) ENGINE = ReplacingMergeTree()
+ORDER BY erasure_id
+"""
+
+PRIVACY_LOG = """
+CREATE TABLE IF NOT EXISTS {db}.privacy_log (
+    at DateTime,
+    version UInt64,
+    actor String,
+    action String,
+    lead_ids Array(String),
+    phone_hmac String,
+    detail String
+) ENGINE = MergeTree()
+PARTITION BY toYYYYMM(at)
 ORDER BY (at, version)
 """
 
@@ -293,6 +320,8 @@ TABLES: dict[str, str] = {
     "ad_costs": AD_COSTS,
     "ad_clicks": AD_CLICKS,
     "ad_imports": AD_IMPORTS,
+    "erasures": ERASURES,
+    "privacy_log": PRIVACY_LOG,
 }
 
 
@@ -336,7 +365,7 @@ def add_column_statements(
 # ClickHouse has them (EVENTS_DURABILITY). fsync_after_insert is a MergeTree *table* setting on every
 # server that has it (a query that sends it is refused); 18.16 has neither, and there the lead path
 # writes its fsync'd journal record before the insert instead (leads/service.py).
-DURABLE_TABLES = ("leads", "lead_refs", "conversions", "lead_changes", "inbound")
+DURABLE_TABLES = ("leads", "lead_refs", "conversions", "lead_changes", "inbound", "erasures", "privacy_log")
 FSYNC_SETTINGS = "fsync_after_insert = 1, fsync_part_directory = 1"
 # The server's MergeTree defaults (config.xml <merge_tree>) for the two settings, where it has them.
 MERGE_TREE_FSYNC = (
@@ -399,6 +428,8 @@ SHARD_KEYS: dict[str, str] = {
     "ad_costs": "campaign_id",
     "ad_clicks": "gclid",
     "ad_imports": "customer_id",
+    "erasures": "erasure_id",
+    "privacy_log": "action",
 }
 _ENGINE = re.compile(r"ENGINE = (\w*MergeTree)\(([^)]*)\)")
 

@@ -189,6 +189,25 @@ class LeadJournal:
                 self._quarantine(path, line, lines, f"{type(exc).__name__}: {exc}")
         return stored
 
+    def forget(self, needles: list[bytes]) -> list[str]:
+        """Erase every line that holds one of `needles` (a lead id, a phone spelling, a name) from every
+        file here, quarantine and unreadable lines included (KVKK); returns the files changed. Holds both
+        locks, so no append or replay runs meanwhile."""
+        changed = []
+        with held(self._replay_lock, wait_s=APPEND_WAIT_S), held(self._append_lock, wait_s=APPEND_WAIT_S):
+            for path in sorted(self.directory.glob("*.jsonl")):
+                lines = path.read_bytes().splitlines()
+                kept = [line for line in lines if line.strip() and not any(n in line for n in needles)]
+                if len(kept) == len([line for line in lines if line.strip()]):
+                    continue
+                changed.append(str(path))
+                if kept:
+                    self._write_atomically(path, kept)
+                else:
+                    path.unlink()
+                    fsync_dir(self.directory)
+        return changed
+
     def replay(self, store_records: Replay, check: Check) -> int:
         """Send every journaled lead to ClickHouse; returns how many were new there. One worker at a time."""
         lock_fd = try_lock(self._replay_lock)

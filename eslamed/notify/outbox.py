@@ -86,5 +86,19 @@ class Outbox:
                 entries.append(entry)
         return sorted(entries, key=lambda e: e["next_attempt_at"])
 
+    def forget(self, lead_ids: set[str]) -> list[str]:
+        """Erase what is queued (or given up) about these leads (KVKK): the messages hold their name and
+        number. Returns the names of the files removed."""
+        gone = []
+        for directory in (self.directory, self.failed_dir):
+            for path in directory.glob("*.json"):
+                if path.name.split(".", 1)[0] in lead_ids:
+                    path.unlink(missing_ok=True)
+                    gone.append(str(path))
+        if gone:
+            fsync_dir(self.directory)
+            fsync_dir(self.failed_dir)
+        return gone
+
     def pending_count(self) -> int:
         return sum(1 for _ in self.directory.glob("*.json"))

@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from markupsafe import Markup
 
+from eslamed.core.config import Retention
 from eslamed.site.budget import BudgetReport, check_budgets
 from eslamed.site.content import ContentError, SiteContent, load_content
 from eslamed.site.minify import MinifyError, minify_css, minify_js
@@ -146,7 +147,9 @@ def robots(content: SiteContent) -> str:
     return f"User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: /admin/\n\nSitemap: {base}/sitemap.xml\n"
 
 
-def _environment(templates: Path, content: SiteContent, assets: dict[str, str]) -> Environment:
+def _environment(
+    templates: Path, content: SiteContent, assets: dict[str, str], retention: Retention
+) -> Environment:
     env = Environment(
         loader=FileSystemLoader(templates),
         autoescape=True,
@@ -172,6 +175,7 @@ def _environment(templates: Path, content: SiteContent, assets: dict[str, str]) 
         prices=content.prices,
         attribution_fields=ATTRIBUTION_FIELDS,
         jsonld=json_ld(local_business(content)),
+        retention=retention,
     )
     return env
 
@@ -204,7 +208,8 @@ def _replace(staging: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def build_site(source: Path, out: Path) -> BuildResult:
+def build_site(source: Path, out: Path, retention: Retention | None = None) -> BuildResult:
+    """`retention`: the periods the KVKK page states, the same ones the server keeps to."""
     try:
         content = load_content(source / "content.toml")
     except ContentError as exc:
@@ -215,7 +220,7 @@ def build_site(source: Path, out: Path) -> BuildResult:
         assets = write_assets(source / "assets", staging)
         if "tracking.js" not in assets:
             raise BuildError(f"{source / 'assets' / 'tracking.js'} is missing")
-        env = _environment(source / "templates", content, assets)
+        env = _environment(source / "templates", content, assets, retention or Retention())
         html_files = _render_pages(env, content, staging)
         (staging / "sitemap.xml").write_text(sitemap(content), encoding="utf-8")
         (staging / "robots.txt").write_text(robots(content), encoding="utf-8")

@@ -34,6 +34,19 @@ export async function api(path, options = {}) {
   return body;
 }
 
+/* A file the API makes (the KVKK export): fetched with the secret, saved by the browser under `filename`. */
+export async function download(path, filename) {
+  const response = await fetch(path, { headers: { "X-Admin-Secret": state.secret }, cache: "no-store" });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => ({})));
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
 export function logout(message) {
   localStorage.removeItem(SECRET_KEY);
   state.secret = "";

@@ -7,6 +7,7 @@ points the real client libraries at it (endpoint, CA file) and at the local OAut
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 
 import pytest
 
@@ -52,6 +53,17 @@ def env(backend_name, peer, tls, token_server) -> dict[str, str]:
 @pytest.fixture
 def settings(clickhouse, store, tmp_path, env):
     return settings_for(clickhouse.url, store, tmp_path, **env)
+
+
+@pytest.fixture
+def google(tmp_path) -> Iterator[tuple[GoogleAdsPeer, dict[str, str]]]:
+    """A Google Ads peer of its own with the settings a server needs to upload to it (googleads backend)."""
+    (tmp_path / "tls").mkdir()
+    ca, key, cert = make_tls(tmp_path / "tls")
+    peer, tokens = GoogleAdsPeer(key, cert), TokenServer()
+    yield peer, ads_env("googleads", peer.endpoint, str(ca), tokens.url)
+    peer.stop()
+    tokens.stop()
 
 
 def uploader(store, settings, clock=utcnow) -> Uploader:

@@ -1,5 +1,5 @@
 /* One lead: details, status buttons with undo, phone, notes, sales, the visitor's journey, history. */
-import { api } from "../api.js";
+import { api, download } from "../api.js";
 import { current, h, setOffline, show, state, toast } from "../dom.js";
 import { CHANNEL_TR, DEVICE_TR, EVENT_TR, SOURCE_TR, STATUS_TR, SUSPICIOUS_TR, dateTime, phoneText } from "../i18n.js";
 import { saleForm, salesCard } from "../views/sales.js";
@@ -39,6 +39,28 @@ export function journeyCard(journey) {
     h("h3", {}, "Müşteri yolculuğu"),
     h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, String(v))])),
     items.length ? h("ol", { class: "timeline" }, items) : h("p", { class: "muted" }, "Bu ziyaretçi için kayıtlı sayfa hareketi yok."));
+}
+
+/* KVKK: everything held about the person as a file, or erased everywhere after the owner types SİL. */
+export function privacyCard(id, reload) {
+  const confirmInput = h("input", { id: "erase-confirm", autocomplete: "off", placeholder: "SİL" });
+  const eraseForm = h("form", { id: "erase-form", hidden: true },
+    h("label", { for: "erase-confirm" }, "Bu kişinin adı, telefonu, mesajları, notları ve ziyaret kimliği her yerden silinir; talep ve satış istatistikte adsız kalır. Geri alınamaz. Onaylamak için SİL yazın:"),
+    confirmInput, h("button", { class: "danger", type: "submit", dataset: { needsNetwork: "1" } }, "Kalıcı olarak sil"));
+  eraseForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const done = await api(`/api/admin/leads/${id}/erase`, { method: "POST", json: { confirm: confirmInput.value } });
+      reload(h("div", { class: "card banner", id: "erased" }, `Kişisel veriler silindi (${done.lead_ids.length} talep).`,
+        done.google ? h("p", { class: "muted" }, done.google.split(" / ")[0]) : null));
+    } catch (err) { toast(err.message); }
+  });
+  return h("section", { class: "card", id: "privacy" }, h("h3", {}, "Kişisel veriler (KVKK)"),
+    h("div", { class: "row" },
+      h("button", { class: "secondary", type: "button", id: "export-data", dataset: { needsNetwork: "1" },
+        onclick: () => download(`/api/admin/leads/${id}/export`, `kisisel-veri-${id.slice(0, 8)}.json`).catch((err) => toast(err.message)) }, "Verilerini indir"),
+      h("button", { class: "danger", type: "button", id: "erase-data", onclick: () => { eraseForm.hidden = false; confirmInput.focus(); } }, "Verilerini sil")),
+    eraseForm);
 }
 
 export async function leadView(id, notice) {
@@ -122,6 +144,7 @@ export async function leadView(id, notice) {
     journeyCard(body.journey),
     h("section", { class: "card", id: "history" }, h("h3", {}, "Geçmiş"),
       body.history.map((e) => h("div", { class: "muted" }, `${dateTime.format(new Date(e.changed_at))} · ${STATUS_TR[e.status] || e.status}${e.note ? ` · ${e.note}` : ""}`))),
+    privacyCard(id, reload),
   );
   setOffline(state.offline);
 }
