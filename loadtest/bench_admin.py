@@ -4,7 +4,11 @@ Starts its own ClickHouse (Debian 18.16) and gunicorn on loopback, seeds with co
 in chunks (progress printed), then times each admin endpoint sequentially over HTTP. Results go
 to loadtest/results/bench_admin-<UTC time>.json (git-ignored). Goal: every stats call p50 < 300 ms.
 
-    PYTHONPATH=$PWD .venv/bin/python loadtest/bench_admin.py [--events 1000000] [--leads 5000]
+    PYTHONPATH=$PWD .venv/bin/python loadtest/bench_admin.py [--events 1000000] [--leads 5000] [--compare DIR]
+
+With `--compare DIR` (another checkout, e.g. before a change) a second server from DIR reads the same
+database; the two are timed in turns, endpoint by endpoint, and the ratio of their p50s is printed. The
+seeded year also has a year of ad spend for five campaigns and every ad lead's click mapped to one.
 """
 
 from __future__ import annotations
@@ -171,9 +175,57 @@ def seed(store: Store, events: int, leads: int, rng: random.Random) -> list[str]
     return lead_ids
 
 
-def start_server(clickhouse_url: str, secret: str, workdir: Path) -> tuple[subprocess.Popen, str]:
+def seed_spend(store: Store, rng: random.Random) -> None:
+    """A year of daily spend per campaign and the campaign of every lead's gclid, as `eslamed ads costs`
+    stores them (a second version of the last 7 days, as the trailing re-import writes)."""
+    today = date.today()
+    ids = {name: 21_000_000_000 + i for i, name in enumerate(c for c in CAMPAIGNS if c)}
+    rows = []
+    for version in (1, 2):
+        for name, campaign_id in ids.items():
+            for back in range(365 if version == 1 else 7):
+                rows.append(
+                    {
+                        "customer_id": "1234567890",
+                        "campaign_id": campaign_id,
+                        "day": today - timedelta(days=back),
+                        "version": version,
+                        "campaign_name": name,
+                        "currency": "TRY",
+                        "cost_micros": rng.randrange(100, 900) * 1_000_000,
+                        "clicks": rng.randrange(5, 60),
+                        "impressions": rng.randrange(500, 5000),
+                        "imported_at": datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+                    }
+                )
+    store.insert_rows("ad_costs", rows)
+    db = store.database
+    clicks = store.query(
+        f"SELECT DISTINCT gclid, utm_campaign, toDate(created_at) FROM {db}.leads WHERE gclid != ''"
+    )
+    store.insert_rows(
+        "ad_clicks",
+        [
+            {
+                "gclid": g,
+                "version": 1,
+                "customer_id": "1234567890",
+                "campaign_id": ids.get(c, 21_000_000_000),
+                "day": d,
+            }
+            for g, c, d in clicks
+        ],
+    )
+    print(f"  ad spend {len(rows):,} campaign-days, {len(clicks):,} clicks mapped", flush=True)
+
+
+def start_server(
+    clickhouse_url: str, secret: str, workdir: Path, repo: Path = REPO
+) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMETHEUS_", "ESLAMED_"))}
+    if repo != REPO:
+        env["PYTHONPATH"] = str(repo)
     env.update(
         CLICKHOUSE_URL=clickhouse_url,
         ADMIN_SECRET=secret,
@@ -186,10 +238,11 @@ def start_server(clickhouse_url: str, secret: str, workdir: Path) -> tuple[subpr
         ESLAMED_LOG_LEVEL="warning",
         ADMIN_FAIL_LIMIT="1000/minute",
     )
-    cmd = [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"), "eslamed.wsgi:app"]
+    workdir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "gunicorn", "-c", str(repo / "gunicorn.conf.py"), "eslamed.wsgi:app"]
     log = (workdir / "server.log").open("ab")
     process = subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        cmd, cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -230,6 +283,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--leads", type=int, default=5_000)
     parser.add_argument("--runs", type=int, default=30, help="timed requests per endpoint")
+    parser.add_argument("--compare", type=Path, help="another checkout, timed in turns on the same data")
     args = parser.parse_args()
     rng = random.Random(20261126)
     secret = secrets.token_urlsafe(24)
@@ -237,16 +291,19 @@ def main() -> int:
         workdir = Path(tmp)
         clickhouse = LocalClickHouse(workdir / "clickhouse")
         clickhouse.start()
-        server = None
+        server = other = None
         try:
             url = f"{clickhouse.url}/bench"
             store = Store(parse_clickhouse_url(url), timeout_s=30)
             store.migrate()
             print(f"seeding {args.events:,} events and {args.leads:,} leads", flush=True)
             lead_ids = seed(store, args.events, args.leads, rng)
+            seed_spend(store, rng)
             with store.connection() as client:
                 client.execute(f"OPTIMIZE TABLE {store.database}.events FINAL")
             server, base = start_server(url, secret, workdir)
+            if args.compare:
+                other, other_base = start_server(url, secret, workdir / "compare", args.compare.resolve())
             today = date.today()
             endpoints = {
                 "stats 7 days": f"/api/admin/stats?from={today - timedelta(days=6)}&to={today}",
@@ -260,23 +317,38 @@ def main() -> int:
             }
             session = requests.Session()
             session.headers.update({"X-Admin-Secret": secret, "User-Agent": UA})
-            results = {}
-            print(f"\n{'endpoint':<24} {'p50 ms':>8} {'p99 ms':>8} {'cold ms':>8}")
+            results, compared = {}, {}
+            extra = f" {'--compare p50':>14} {'ratio':>6}" if other else ""
+            print(f"\n{'endpoint':<24} {'p50 ms':>8} {'p99 ms':>8} {'cold ms':>8}{extra}")
             for name, path in endpoints.items():
+                if other:  # the other server first: it is the one whose cold call fills the stats cache
+                    compared[name] = time_endpoint(session, f"{other_base}{path}", args.runs)
                 results[name] = time_endpoint(session, f"{base}{path}", args.runs)
                 r = results[name]
-                print(f"{name:<24} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['cold_ms']:>8}", flush=True)
+                line = f"{name:<24} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['cold_ms']:>8}"
+                if other:
+                    c = compared[name]
+                    line += f" {c['p50_ms']:>14} {r['p50_ms'] / c['p50_ms']:>6.2f}"
+                print(line, flush=True)
         finally:
-            if server is not None:
-                server.terminate()
-                server.wait(timeout=30)
+            for process in (server, other):
+                if process is not None:
+                    process.terminate()
+                    process.wait(timeout=30)
             clickhouse.stop()
     slow = [name for name, r in results.items() if name.startswith("stats") and r["p50_ms"] >= 300]
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"bench_admin-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.write_text(
         json.dumps(
-            {"events": args.events, "leads": args.leads, "cpus": os.cpu_count(), "results": results}, indent=2
+            {
+                "events": args.events,
+                "leads": args.leads,
+                "cpus": os.cpu_count(),
+                "results": results,
+                "compare": {"checkout": str(args.compare), "results": compared} if args.compare else None,
+            },
+            indent=2,
         )
     )
     print(f"\nwritten {out}")

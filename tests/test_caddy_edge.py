@@ -104,7 +104,7 @@ def beacon(edge: CaddyProcess, source: str, user_agent: str) -> tuple[int, float
 def test_long_user_agents_cost_what_short_ones_do(edge: CaddyProcess) -> None:
     """Issue 27 A: 60 beacons with 8 KB User-Agents (a shape that costs ua-parser about 140 ms each) from one
     address use under 1 s of the workers' CPU in total, and a normal visitor interleaved with them keeps
-    its p50 within 2x of the same run with ordinary User-Agents from that address."""
+    its p50 within 2x (+10 ms of scheduling noise) of the same run with ordinary User-Agents from that address."""
     workers = edge.app.worker_pids()
     for _ in range(5):  # warm both workers' caches for the visitor
         beacon(edge, OWNER, BROWSER_UA)
@@ -126,7 +126,9 @@ def test_long_user_agents_cost_what_short_ones_do(edge: CaddyProcess) -> None:
         f"long UAs: {cpu_s:.2f} s worker CPU; visitor p50 {attacked_p50 * 1000:.1f} ms (baseline {baseline_p50 * 1000:.1f} ms)"
     )
     assert cpu_s < 1.0, f"workers used {cpu_s:.2f} s of CPU for 60 long-UA beacons and 60 visitor beacons"
-    assert attacked_p50 <= 2 * baseline_p50, (attacked_p50, baseline_p50)
+    # Twice the baseline plus 10 ms: a loopback p50 of 1 ms doubles on a busy 2-core box by itself (CI saw
+    # 3.5 ms against 1.0), while the hole this guards against costs 140 ms a beacon.
+    assert attacked_p50 <= 2 * baseline_p50 + 0.010, (attacked_p50, baseline_p50)
 
 
 def test_the_admin_is_served_only_on_its_own_origin(edge: CaddyProcess) -> None:
