@@ -10,9 +10,8 @@ from eslamed.admin.http import json_body, lead_uuid, runtime, store
 from eslamed.core.clock import utc_now
 from eslamed.core.problems import Problem
 from eslamed.core.sql import privacy as sql
-from eslamed.privacy.erase import erase, ledger_for
-from eslamed.privacy.export import export
-from eslamed.privacy.ledger import log_access
+from eslamed.privacy.erase import erase
+from eslamed.privacy.export import export_logged
 from eslamed.privacy.person import find
 from eslamed.web.edge import client_address, reply, to_json
 
@@ -28,11 +27,7 @@ def actor() -> str:
 def export_person(lead_id: str) -> Response:
     db = store()
     person = find(db, lead_id=str(lead_uuid(lead_id)))
-    now = utc_now()
-    held = export(db, person, now)
-    counts = ", ".join(f"{k} {len(v)}" for k, v in held.items() if isinstance(v, list))
-    phone_hmac = ledger_for(runtime().settings).phone_hmac(person.phone)
-    log_access(db, actor(), "export", list(person.lead_ids), phone_hmac, counts, now)
+    held, _counts = export_logged(db, runtime().settings, person, actor(), utc_now())
     response = Response(to_json(held), mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="kisisel-veri-{lead_id[:8]}.json"'
     return response

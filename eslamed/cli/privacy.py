@@ -46,23 +46,17 @@ def _run(args: argparse.Namespace, work: Any) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from eslamed.privacy.erase import ledger_for
-    from eslamed.privacy.export import export
-    from eslamed.privacy.ledger import log_access
+    from eslamed.privacy.export import export_logged
     from eslamed.privacy.person import find
 
     def work(settings: Settings, store: Store) -> int:
         person = find(store, args.phone or "", args.lead or "")
-        now = utc_now()
-        held = export(store, person, now)
+        held, counts = export_logged(store, settings, person, actor(), utc_now())
         data = orjson.dumps(held, default=str, option=JSON) + b"\n"
         if args.out:
             Path(args.out).write_bytes(data)
         else:
             sys.stdout.buffer.write(data)
-        counts = ", ".join(f"{k} {len(v)}" for k, v in held.items() if isinstance(v, list))
-        phone_hmac = ledger_for(settings).phone_hmac(person.phone)
-        log_access(store, actor(), "export", list(person.lead_ids), phone_hmac, counts, now)
         if args.out:
             print(f"written to {args.out}: {counts}")
         return 0

@@ -24,8 +24,8 @@ from eslamed.core.sql import privacy as sql
 from eslamed.core.store import Store
 from eslamed.leads.journal import LeadJournal
 from eslamed.notify.outbox import Outbox
-from eslamed.privacy.ledger import Ledger, log_access
-from eslamed.privacy.person import NONE, Person, spellings, visit_keys
+from eslamed.privacy.ledger import ledger_for, log_access
+from eslamed.privacy.person import NONE, Person, person_of, spellings
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,6 @@ class ErasureReport:
         return GOOGLE_KEEPS.format(n=self.uploaded) if self.uploaded else ""
 
 
-def ledger_for(settings: Settings) -> Ledger:
-    return Ledger(settings.data_dir / "privacy")
-
-
 Query = Callable[[str, dict[str, Any]], Sequence[Sequence[Any]]]
 """Runs one statement with its parameters (Store.query; the parity suite runs the same on both engines)."""
 
@@ -66,7 +62,6 @@ class Plan:
 
     statements: list[tuple[str, dict[str, Any]]]
     inbound: int
-    tables: tuple[str, ...] = TABLES
 
 
 def erasure_plan(query: Query, db: str, person: Person, e164s: list[str], salt: int) -> Plan:
@@ -169,14 +164,8 @@ def apply_ledger(
         phoned = store.query(sql.LEAD_PHONES_BEFORE.format(db=db), {"at": erasure.erased_at})
         same = {i: p for i, p in phoned if erasure.phone_hmac and ledger.phone_hmac(p) == erasure.phone_hmac}
         lead_ids = tuple(sorted({*erasure.lead_ids, *same}))
-        uuids = tuple(uuid.UUID(i) for i in lead_ids)
-        visitors = tuple(r[0] for r in store.query(sql.VISITORS_OF.format(db=db), {"ids": uuids}))
-        rows = store.query_dicts(sql.LEAD_ROWS.format(db=db), {"ids": uuids})
-        names = tuple(sorted({r["name"] for r in rows if r["name"]}))
         e164s = sorted(set(same.values()))
-        person = Person(
-            e164s[0] if e164s else "", lead_ids, visitors, names, visit_keys(store, visitors, rows)
-        )
+        person = person_of(store, e164s[0] if e164s else "", lead_ids)
         erase_rows(store, settings, person, e164s, progress)
         touched += len(lead_ids)
     progress(f"erasure ledger: {len(entries)} erasure(s) applied again, {touched} lead(s)")

@@ -6,8 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from eslamed.core.config import Settings
 from eslamed.core.sql import privacy as sql
 from eslamed.core.store import Store
+from eslamed.privacy.ledger import ledger_for, log_access
 from eslamed.privacy.person import NONE, Person
 
 GOOGLE_NOTE = (
@@ -43,3 +45,15 @@ def export(store: Store, person: Person, now: datetime) -> dict[str, Any]:
         ),
         "google": GOOGLE_NOTE if any(s["state"] == "UPLOADED" for s in sales) else "",
     }
+
+
+def export_logged(
+    store: Store, settings: Settings, person: Person, actor: str, now: datetime
+) -> tuple[dict[str, Any], str]:
+    """The export, written to the access log (who, which leads, how many rows of each kind); returns it
+    and those counts."""
+    held = export(store, person, now)
+    counts = ", ".join(f"{k} {len(v)}" for k, v in held.items() if isinstance(v, list))
+    phone_hmac = ledger_for(settings).phone_hmac(person.phone)
+    log_access(store, actor, "export", list(person.lead_ids), phone_hmac, counts, now)
+    return held, counts

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from eslamed.core.clock import new_version
+from eslamed.core.config import Settings
 from eslamed.core.durable import fsync_dir, fsync_fd
 from eslamed.core.sql import privacy as sql
 from eslamed.core.store import Store
@@ -44,6 +45,11 @@ class Erasure:
             "phone_hmac": self.phone_hmac,
             "lead_ids": list(self.lead_ids),
         }
+
+
+def ledger_for(settings: Settings) -> Ledger:
+    """The ledger and its key live in DATA_DIR/privacy, beside the server's other secrets."""
+    return Ledger(settings.data_dir / "privacy")
 
 
 class Ledger:

@@ -76,11 +76,17 @@ def find(store: Store, phone: str = "", lead_id: str = "") -> Person:
     ids = sorted(set(ids))
     if not ids:
         raise not_found("nothing is held about this phone", "Bu numarayla kayıtlı veri yok")
-    uuids = tuple(uuid.UUID(i) for i in ids)
+    return person_of(store, e164, tuple(ids))
+
+
+def person_of(store: Store, e164: str, lead_ids: tuple[str, ...]) -> Person:
+    """The person behind these leads: their visitor ids, the names they gave, their browsers' visit keys."""
+    db = store.database
+    uuids = tuple(uuid.UUID(i) for i in lead_ids)
     visitors = tuple(r[0] for r in store.query(sql.VISITORS_OF.format(db=db), {"ids": uuids}))
     rows = store.query_dicts(sql.LEAD_ROWS.format(db=db), {"ids": uuids})
     names = tuple(sorted({r["name"] for r in rows if r["name"]}))
-    return Person(e164, tuple(ids), visitors, names, visit_keys(store, visitors, rows))
+    return Person(e164, lead_ids, visitors, names, visit_keys(store, visitors, rows))
 
 
 def visit_keys(store: Store, visitors: tuple[str, ...], lead_rows: list[dict]) -> tuple[str, ...]:
